@@ -208,6 +208,27 @@ def feed_replay(max_users: int, k: int, out_dir: str | None) -> None:
     click.echo(f"{report.users} users; plot: {report.plot}; numbers: {report.json_path}")
 
 
+@feed_cli.command("plans")
+@click.option("--active-days", type=click.IntRange(1, 3650), default=None,
+              help="Plan for people with an interaction this recent "
+                   "(default: feed_plan_active_days).")
+@click.option("--user", "user_ids", type=int, multiple=True,
+              help="Plan for this user id only (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def feed_plans(active_days: int | None, user_ids: tuple[int, ...], quiet: bool) -> None:
+    """Plan the next pages of people's feeds now (the nightly job does it after a retrain)."""
+    import time
+
+    from app.services import feed
+
+    start = time.perf_counter()
+    made = feed.build_plans(list(user_ids) or None, active_days=active_days,
+                            progress=not quiet)
+    took = time.perf_counter() - start
+    click.echo(f"planned {made} feeds in {took:.1f} s"
+               + (f" ({took / made * 1000:.0f} ms each)" if made else ""))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     feed_freshness_half_life_hours: float = Field(72.0, gt=0)
     feed_cache_seconds: float = Field(60.0, ge=0)      # shared lists (trending, fresh, topics)
     feed_served_memory: int = Field(600, ge=20)        # ids a cursor remembers as served
+    # Feed plans (app.models.feed): the pipeline runs once for this many pages, and page
+    # requests serve windows of the plan. An older plan is still served while a worker plans
+    # again (refresh); one past the max age is planned again before serving.
+    feed_plan_pages: int = Field(10, ge=1, le=50)
+    feed_plan_refresh_minutes: float = Field(30.0, gt=0)
+    feed_plan_max_age_hours: float = Field(24.0, gt=0)
+    feed_plan_active_days: int = Field(14, ge=1)       # the batch plans for people this recent
     # The blend: score = sum(source weight * rank score) + feature weights * features.
     feed_source_weights: dict[str, float] = Field(default_factory=lambda: {
         "collaborative": 1.0, "following": 0.6, "similar": 0.6, "topics": 0.5,

@@ -107,5 +107,27 @@ def retrain_recommender(algorithm: str | None = None) -> dict[str, object]:
     from app.services import recommendations
 
     report = recommendations.train(algorithm, progress=False)
+    if report.published:     # plan the feeds of people active lately with the new model
+        build_feed_plans.delay()
     return {"version": report.version.version_id if report.version else None,
             "published": report.published, "skipped": report.skipped}
+
+
+# -- feed plans (services/feed.py) ------------------------------------------------------------
+# Making a plan replaces the user's previous one: running twice is the same as once.
+
+@celery.task(**TASK_DEFAULTS)
+def refresh_feed_plan(user_id: int) -> int:
+    """Plan one person's feed again (queued by a page that found their plan getting old)."""
+    from app.services import feed
+
+    feed.plan(user_id, background=True, commit=True)
+    return user_id
+
+
+@celery.task(**TASK_DEFAULTS, time_limit=3600, soft_time_limit=3500)
+def build_feed_plans(active_days: int | None = None) -> int:
+    """Plan the feed of everyone active lately (after a retrain publishes a model)."""
+    from app.services import feed
+
+    return feed.build_plans(active_days=active_days)

@@ -66,11 +66,14 @@ def main() -> int:
         query = {"limit": args.limit, **({"cursor": cursor} if cursor else {})}
         start = time.perf_counter()
         resp = client.get("/api/v1/feed", query_string=query, headers=headers)
-        timings[kind].append((time.perf_counter() - start) * 1000)
+        took = (time.perf_counter() - start) * 1000
         statuses[resp.status_code] += 1
         body = resp.get_json() or {}
+        if kind.startswith("user"):   # a page served from the plan, or planned on the request
+            kind += ", planned now" if body.get("planned_now") else ", from the plan"
+        timings[kind].append(took)
         for report in body.get("source_reports", []):
-            if report["status"] in ("ok", "empty"):
+            if report["status"] in ("ok", "empty") and body.get("planned_now"):
                 source_ms[report["name"]].append(report["ms"])
         return body
 
@@ -89,7 +92,7 @@ def main() -> int:
              f"model {model_id}; database {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}",
              "", "| request | n | p50 ms | p90 ms | p99 ms | mean ms |",
              "|---|---|---|---|---|---|"]
-    for kind, values in timings.items():
+    for kind, values in sorted(timings.items()):
         lines.append(f"| {kind} | {len(values)} | {_pct(values, 50):.1f} | "
                      f"{_pct(values, 90):.1f} | {_pct(values, 99):.1f} | "
                      f"{statistics.fmean(values):.1f} |")

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import Settings
 from app.extensions import db, limiter
+from app.services import feed
 
 TEST_SECRET = "test-secret-" + "x" * 40
 
@@ -98,6 +99,7 @@ def ctx(app: Flask, settings: Settings) -> Iterator[None]:
         index = app.extensions.get("zhongcao.search")
         if index is not None:
             index.reset()
+        feed.clear_cache()
     shutil.rmtree(settings.uploads_dir, ignore_errors=True)
     shutil.rmtree(settings.instance_path / "models", ignore_errors=True)
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)

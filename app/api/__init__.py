@@ -12,6 +12,7 @@ from app.api import (
     engagement,
     events,
     feed,
+    health,
     images,
     invitations,
     notes,
@@ -32,7 +33,7 @@ def register(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for module in (auth, users, social, products, notes, engagement, images, events,
                    notifications, orders, payments, wallet, commissions, creators, invitations,
-                   search, feed):
+                   search, feed, health):
         # API calls authenticate with bearer tokens; session-cookie callers are checked for
         # CSRF in security.caller, where we know which kind of caller it is.
         csrf.exempt(module.bp)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -26,8 +29,36 @@ class ReasonOut(Schema):
     params = fields.Dict()
 
 
+class CardImageOut(Schema):
+    url = fields.String()
+    thumb_url = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+class CardAuthorOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    avatar_url = fields.String(allow_none=True)
+
+
+class NoteCardOut(Schema):
+    """What a feed card shows; the whole note is ``GET /api/v1/notes/{id}``."""
+
+    id = fields.Integer()
+    title = fields.String()
+    author = fields.Nested(CardAuthorOut)
+    cover = fields.Nested(CardImageOut, allow_none=True)
+    visibility = fields.String()
+    counts = fields.Dict(metadata={"description": "likes, saves, comments"})
+    liked = fields.Boolean(metadata={"description": "you liked it"})
+    url = fields.String()
+    created_at = fields.DateTime()
+
+
 class FeedItemOut(Schema):
-    note = fields.Nested(NoteOut)
+    note = fields.Nested(NoteCardOut)
     reason = fields.Nested(ReasonOut)
     source = fields.String(metadata={"description": "the source that weighed most"})
     sources = fields.List(fields.String())
@@ -51,6 +82,9 @@ class FeedOut(Schema):
     source_reports = fields.List(fields.Nested(SourceReportOut))
     removed = fields.Dict(metadata={"description": "filter name -> notes it removed"})
     next_cursor = fields.String(allow_none=True)
+    planned_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the pipeline ran for these pages (the feed plan)"})
+    planned_now = fields.Boolean(metadata={"description": "the plan was made on this request"})
 
 
 class RelatedArgs(Schema):
@@ -72,7 +106,50 @@ class TopicsOut(Schema):
 def get_feed(args: dict):
     """Your feed (发现): a page of notes with the reason for each; pass ``next_cursor`` for
     the next page, which never repeats an earlier one. Visitors get trending and new notes."""
-    return feed.build_feed(caller_id(required=False), args["cursor"], args["limit"])
+    page = feed.build_feed(caller_id(required=False), args["cursor"], args["limit"])
+    # Written by hand rather than dumped through FeedOut: this is the hottest response of the
+    # app (marshmallow took longer than serving the page). tests/app/api/test_feed.py checks
+    # that it loads through FeedOut, so the two cannot drift apart.
+    return jsonify(page_json(page))
+
+
+def _image(image: Any, media: str) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {"url": media + image.path, "thumb_url": media + image.thumb_path,
+            "width": image.width, "height": image.height}
+
+
+def page_json(page: feed.FeedPage) -> dict[str, Any]:
+    media = url_for("media.file", path="_")[:-1]
+    note_url = url_for("web.note", note_id=0)[:-1]
+    items = []
+    for entry in page.items:
+        card = entry.note
+        author = card.author
+        items.append({
+            "note": {
+                "id": card.id, "title": card.title,
+                "author": {"id": author.id, "username": author.username,
+                           "display_name": author.display_name,
+                           "avatar_url": media + author.avatar.thumb_path
+                           if author.avatar else None},
+                "cover": _image(card.cover, media),
+                "visibility": card.visibility.value,
+                "counts": {"likes": card.like_count, "saves": card.save_count,
+                           "comments": card.comment_count},
+                "liked": card.liked, "url": f"{note_url}{card.id}",
+                "created_at": card.created_at.isoformat()},
+            "reason": entry.reason, "source": entry.source, "sources": entry.sources,
+            "score": entry.score, "position": entry.position})
+    return {
+        "items": items, "request_id": page.request_id, "model_id": page.model_id,
+        "sources": page.sources,
+        "source_reports": [{"name": r.name, "status": r.status, "candidates": r.candidates,
+                            "ms": r.ms} for r in page.source_reports],
+        "removed": page.removed, "next_cursor": page.next_cursor,
+        "planned_at": page.planned_at.isoformat() if page.planned_at else None,
+        "planned_now": page.planned_now}
 
 
 @bp.get("/notes/<int:note_id>/related")

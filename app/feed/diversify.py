@@ -52,9 +52,11 @@ class DiversitySelector:
         batch = limit * self.depth
         pool = ranked[:batch]
         rest = ranked[batch:]
-        pool += [c for c in rest if FRESH in c.scores][:limit]
-        taken = {id(c) for c in pool}
-        rest = [c for c in rest if id(c) not in taken]
+        extra = [c for c in rest if FRESH in c.scores][:limit]
+        if extra:
+            pool += extra
+            taken = {id(c) for c in extra}
+            rest = [c for c in rest if id(c) not in taken]
         top = max(c.score for c in pool)
         low = min(c.score for c in pool)
         spread = (top - low) or 1.0
@@ -63,42 +65,62 @@ class DiversitySelector:
         for cand in page:
             per_author[cand.author_id] = per_author.get(cand.author_id, 0) + 1
         owed = self.fresh_slots(limit, sum(FRESH in c.scores for c in pool)) if not page else 0
-        tags = {id(c): _tags(c) for c in pool}
-        # Each candidate's max similarity to the page so far, kept up to date as slots fill.
-        overlap = {id(c): max((jaccard(tags[id(c)], _tags(p)) for p in page), default=0.0)
-                   for c in pool}
-        while pool and len(page) < limit:
+        page_tags = [_tags(p) for p in page]
+        # Parallel lists over the candidates looked at so far (index = position in ``cands``);
+        # ``overlap`` is each one's max similarity to the page, kept up to date as slots fill.
+        cands: list[Candidate] = []
+        tags: list[frozenset[str]] = []
+        overlap: list[float] = []
+        value: list[float] = []
+        authors: list[int | None] = []
+        fresh: list[bool] = []
+        open_: list[int] = []
+        lam, cap = self.mmr_lambda, self.max_per_author
+
+        def look_at(more: list[Candidate]) -> None:
+            for cand in more:
+                t = _tags(cand)
+                open_.append(len(cands))
+                cands.append(cand)
+                tags.append(t)
+                overlap.append(max((jaccard(t, p) for p in page_tags), default=0.0))
+                value.append(lam * (cand.score - low) / spread)
+                authors.append(cand.author_id)
+                fresh.append(FRESH in cand.scores)
+
+        look_at(pool)
+        while len(page) < limit:
             only_fresh = owed > 0 and limit - len(page) <= owed
-            best, best_value = None, -math.inf
-            for cand in pool:
-                author = cand.author_id
-                if author is not None and per_author.get(author, 0) >= self.max_per_author:
+            best, best_value = -1, -math.inf
+            for i in open_:
+                author = authors[i]
+                if author is not None and per_author.get(author, 0) >= cap:
                     continue
-                if only_fresh and FRESH not in cand.scores:
+                if only_fresh and not fresh[i]:
                     continue
-                value = (self.mmr_lambda * (cand.score - low) / spread
-                         - (1 - self.mmr_lambda) * overlap[id(cand)])
-                if value > best_value:
-                    best, best_value = cand, value
-            if best is None:
+                v = value[i] - (1 - lam) * overlap[i]
+                if v > best_value:
+                    best, best_value = i, v
+            if best < 0:
                 if only_fresh:      # no fresh note fits the caps: release the quota
                     owed = 0
                     continue
                 if not rest:
                     break
                 more, rest = rest[:batch], rest[batch:]   # the caps ate the pool: go deeper
-                for cand in more:
-                    tags[id(cand)] = _tags(cand)
-                    overlap[id(cand)] = max((jaccard(tags[id(cand)], tags[id(p)])
-                                             for p in page), default=0.0)
-                pool += more
+                look_at(more)
                 continue
-            pool.remove(best)
-            page.append(best)
-            picked = tags[id(best)]
-            for cand in pool:
-                overlap[id(cand)] = max(overlap[id(cand)], jaccard(tags[id(cand)], picked))
-            per_author[best.author_id] = per_author.get(best.author_id, 0) + 1
-            if FRESH in best.scores and owed > 0:
+            open_.remove(best)
+            page.append(cands[best])
+            picked = tags[best]
+            page_tags.append(picked)
+            if picked:
+                for i in open_:
+                    if tags[i]:
+                        o = jaccard(tags[i], picked)
+                        if o > overlap[i]:
+                            overlap[i] = o
+            per_author[authors[best]] = per_author.get(authors[best], 0) + 1
+            if fresh[best] and owed > 0:
                 owed -= 1
         return page

@@ -48,7 +48,9 @@ class FeedPipeline:
     context: Callable[[], ContextManager[Any]] = contextlib.nullcontext
     parallel: bool = True
 
-    def run(self, query: FeedQuery) -> FeedResult:
+    def run(self, query: FeedQuery, pages: int = 1) -> FeedResult:
+        """``pages`` pages of ``query.limit`` items, each page diversified on its own (a plan
+        of several pages is cut from one run of the sources)."""
         reports: list[SourceReport] = []
         found = self._run_sources(self.sources, query, reports)
         personal = sum(len(c) for name, c in found if name in PERSONAL)
@@ -56,9 +58,20 @@ class FeedPipeline:
             found += self._run_sources(self.fallback, query, reports)
         removed: dict[str, list[int]] = {}
         kept, again = self._filter(query, merge(c for _, c in found), removed)
-        page = self.selector.select(query, self._rank(query, kept), query.limit)
-        if len(page) < query.limit and again:   # seen a while ago beats a short page
-            page = self.selector.select(query, self._rank(query, again), query.limit, page)
+        ranked = self._rank(query, kept)
+        spare = self._rank(query, again) if again else []
+        page: list[Candidate] = []
+        for _ in range(max(1, pages)):
+            one = self.selector.select(query, ranked, query.limit)
+            if len(one) < query.limit and spare:   # seen a while ago beats a short page
+                one = self.selector.select(query, spare, query.limit, one)
+            if not one:
+                break
+            taken = {id(c) for c in one}
+            ranked = [c for c in ranked if id(c) not in taken]
+            spare = [c for c in spare if id(c) not in taken]
+            page.extend(one)   # a page the author cap left short still goes on: the next
+            #                   page may take more of the same authors
         model_id = next((getattr(s, "model_id", None) for s in self.sources
                          if getattr(s, "model_id", None)), None)
         offset = len(query.served)
@@ -66,7 +79,7 @@ class FeedPipeline:
         for i, cand in enumerate(page):
             top = cand.top_source(self.scorer.source_weights)
             items.append(FeedItem(cand.note_id, round(cand.score, 6), top, cand.sources,
-                                  reasons.reason_for(cand, top), offset + i))
+                                  reasons.reason_for(cand, top), offset + i, cand.author_id))
         return FeedResult(items, reports, removed, model_id)
 
     # -- stages -----------------------------------------------------------------------------

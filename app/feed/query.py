@@ -112,6 +112,7 @@ class FeedItem:
     sources: list[str]
     reason: Reason
     position: int
+    author_id: int | None = None
 
 
 @dataclass(slots=True)

@@ -46,7 +46,7 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=UTC)
 
 
-def _among(column: Any, ids: list[int]) -> Any:
+def among(column: Any, ids: list[int]) -> Any:
     """``column IN ids``; on PostgreSQL ``column = ANY(:array)``, one parameter instead of
     hundreds (binding and parsing a long IN list costs more than the lookups it asks for)."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -161,7 +161,7 @@ class SqlReader:
                 return []
             shown = dict(db.session.execute(
                 select(Interaction.note_id, func.count())
-                .where(_among(Interaction.note_id, [r[0] for r in rows]),
+                .where(among(Interaction.note_id, [r[0] for r in rows]),
                        Interaction.kind == InteractionKind.IMPRESSION)
                 .group_by(Interaction.note_id)).all())
             cap = self.settings.feed_fresh_max_impressions
@@ -220,7 +220,7 @@ class SqlReader:
         if missing:
             for note_id, kind, n in db.session.execute(
                     select(Interaction.note_id, Interaction.kind, func.count())
-                    .where(_among(Interaction.note_id, missing),
+                    .where(among(Interaction.note_id, missing),
                            Interaction.kind.in_((InteractionKind.IMPRESSION,
                                                  InteractionKind.PURCHASE)))
                     .group_by(Interaction.note_id, Interaction.kind)):
@@ -242,18 +242,18 @@ class SqlReader:
                    Note.visibility, Note.hidden_at, Note.view_count,
                    Note.like_count + Note.save_count + Note.comment_count + Note.share_count)
             .join(User, User.id == Note.author_id)
-            .where(_among(Note.id, ids), Note.deleted_at.is_(None))).all()
+            .where(among(Note.id, ids), Note.deleted_at.is_(None))).all()
         tags: dict[int, list[str]] = {}
         for note_id, tag in db.session.execute(
                 select(NoteHashtag.note_id, Hashtag.display)
                 .join(Hashtag, Hashtag.id == NoteHashtag.hashtag_id)
-                .where(_among(NoteHashtag.note_id, ids)).order_by(NoteHashtag.position)):
+                .where(among(NoteHashtag.note_id, ids)).order_by(NoteHashtag.position)):
             tags.setdefault(note_id, []).append(tag)
         sellable = and_(Product.stock > 0, Product.status == ProductStatus.ACTIVE)
         stock = dict(db.session.execute(
             select(NoteProduct.note_id, func.max(case((sellable, 1), else_=0)))
             .join(Product, Product.id == NoteProduct.product_id)
-            .where(_among(NoteProduct.note_id, ids)).group_by(NoteProduct.note_id)).all())
+            .where(among(NoteProduct.note_id, ids)).group_by(NoteProduct.note_id)).all())
         counts = self._log_counts(ids)
         out = {}
         for (note_id, author_id, username, title, created, visibility, hidden, views,

@@ -24,13 +24,25 @@ class Image(Base):
 
     @property
     def extension(self) -> str:
-        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]
+        return EXTENSIONS[self.content_type]
 
     @property
     def path(self) -> str:
         """Path of the full image under the uploads dir."""
-        return f"{self.sha256[:2]}/{self.sha256}.{self.extension}"
+        return image_path(self.sha256, self.content_type)
 
     @property
     def thumb_path(self) -> str:
-        return f"{self.sha256[:2]}/{self.sha256}_thumb.webp"
+        return thumb_path(self.sha256)
+
+
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def image_path(sha256: str, content_type: str) -> str:
+    """Where an image is stored under the uploads dir (by content hash)."""
+    return f"{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
+
+
+def thumb_path(sha256: str) -> str:
+    return f"{sha256[:2]}/{sha256}_thumb.webp"

@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pagination import Page, decode_cursor, page_of
-from app.services import interactions, notifications, outbox
+from app.services import feed_plans, interactions, notifications, outbox
 from app.services.notes import can_view
 
 COMMENT_MAX = 1000
@@ -71,6 +71,7 @@ def like_note(user_id: int, note_id: int) -> Note:
         interactions.bump(note_id, "like_count", 1)
         interactions.record(user_id, note_id, InteractionKind.LIKE)
         outbox.mark_stale("note", note_id)  # search sorts by likes
+        feed_plans.forget(user_id)
         notifications.notify(note.author_id, user_id, NotificationKind.LIKE, note_id=note_id)
     db.session.commit()
     db.session.refresh(note)
@@ -85,6 +86,7 @@ def unlike_note(user_id: int, note_id: int) -> Note:
     if removed:
         interactions.bump(note_id, "like_count", -removed)
         outbox.mark_stale("note", note_id)
+        feed_plans.forget(user_id)
     db.session.commit()
     db.session.refresh(note)
     return note
@@ -158,6 +160,7 @@ def save_note(user_id: int, note_id: int, collection_id: int | None = None) -> N
     elif _insert_once(Save(user_id=user_id, note_id=note_id, collection_id=collection.id)):
         interactions.bump(note_id, "save_count", 1)
         interactions.record(user_id, note_id, InteractionKind.SAVE)
+        feed_plans.forget(user_id)
         notifications.notify(note.author_id, user_id, NotificationKind.SAVE, note_id=note_id)
     db.session.commit()
     db.session.refresh(note)
@@ -171,6 +174,7 @@ def unsave_note(user_id: int, note_id: int) -> Note:
                                                     Save.note_id == note_id)).rowcount
     if removed:
         interactions.bump(note_id, "save_count", -removed)
+        feed_plans.forget(user_id)
     db.session.commit()
     db.session.refresh(note)
     return note
@@ -342,4 +346,5 @@ def mark_not_interested(user_id: int, note_id: int, whole_author: bool = False) 
     if exists is None:
         db.session.add(NotInterested(user_id=user_id, note_id=target_note, author_id=author_id))
         interactions.record(user_id, note_id, InteractionKind.NOT_INTERESTED)
+        feed_plans.forget(user_id)
     db.session.commit()

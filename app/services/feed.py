@@ -1,42 +1,138 @@
 """The feed use case: one page of a viewer's feed, its cursor and its impressions.
 
 ``build_feed`` is what the API and the pages call. The pipeline itself (sources, filters,
-blend, diversity, reasons) is ``app.feed``; this module gives it the viewer, the database
-reader and an app context per source, then turns the served ids into notes, logs every
-served item as an impression (feed request id + position, one transaction) and makes the
-cursor of the next page, which remembers what was served so no later page repeats it.
-Visitors (no account) get the explore pipeline (trending + fresh) and no impression logging.
+blend, diversity, reasons) is ``app.feed``; it runs once for several pages and its result is
+kept as the viewer's **plan** (``app.models.feed.FeedPlan``). A page request then serves the
+next window of the plan and re-checks only what can change between pages: notes shown since
+the plan was made (impressions), notes deleted, hidden, made private or sold out (one query
+that also reads the cards), and the author cap of the page. The plan is made again:
+
+- before serving, when there is none, it is used up, it is older than
+  ``feed_plan_max_age_hours`` or the viewer did something that should change the feed (a
+  like, a save, not interested, a follow, a block, picked topics: those delete the plan);
+- ahead of time by a worker (when a broker is configured), when a plan is older than
+  ``feed_plan_refresh_minutes``, was made with another model, or has less than two pages
+  left; without a worker an old plan or one of another model is made again before serving;
+- for everyone active lately by ``flask feed plans`` / the nightly job after a retrain.
+
+Every served item is logged as an impression (feed request id + position, one transaction);
+the cursor of the next page remembers what was served, so no later page repeats it.
+Visitors (no account) get the explore pipeline (trending + fresh), planned once per process
+for ``feed_cache_seconds``, and no impression logging.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 
 from app.config import get_settings
 from app.errors import ErrorCode, ZhongcaoError
 from app.extensions import db
-from app.feed import pipeline
+from app.feed import pipeline, reasons
 from app.feed.query import FeedQuery, FeedResult, SourceReport
-from app.feed.readers import SqlReader
-from app.models import InteractionKind, Note
+from app.feed.readers import SqlReader, among
+from app.models import (
+    FeedPlan,
+    Image,
+    Interaction,
+    InteractionKind,
+    Like,
+    Note,
+    NoteImage,
+    NoteProduct,
+    Product,
+    ProductStatus,
+    User,
+    Visibility,
+)
+from app.models.base import utcnow
+from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
 from app.services import interactions, notes
 
 log = logging.getLogger(__name__)
 CURSOR_KIND = "feed"
 _CACHE_KEY = "zhongcao.feed_cache"
+_LOCK = threading.Lock()
+_REFRESH_QUEUED: dict[int, float] = {}     # user id -> monotonic time a refresh was queued
+_REFRESH_DEDUPE_SECONDS = 60.0
+_MODEL_ID: dict[str, Any] = {}              # the published model id, re-read every few seconds
+_MODEL_ID_SECONDS = 5.0
+
+
+# -- what a page holds ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CardImage:
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+
+    @property
+    def path(self) -> str:
+        return image_path(self.sha256, self.content_type)
+
+    @property
+    def thumb_path(self) -> str:
+        return thumb_path(self.sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class CardAuthor:
+    id: int
+    username: str
+    display_name: str
+    avatar: CardImage | None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What a feed card shows (cover, title, author, likes), read in one query for a page.
+    Named like ``Note``'s attributes, so the pages' card macro renders either."""
+
+    id: int
+    title: str
+    author_id: int
+    author: CardAuthor
+    cover: CardImage | None
+    visibility: Visibility
+    like_count: int
+    save_count: int
+    comment_count: int
+    created_at: datetime
+    liked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    note: Note
+    note: Card
     reason: dict[str, Any]
     source: str
     sources: list[str]
@@ -53,7 +149,16 @@ class FeedPage:
     source_reports: list[SourceReport] = field(default_factory=list)
     removed: dict[str, int] = field(default_factory=dict)   # filter -> notes it removed
     next_cursor: str | None = None
+    planned_at: datetime | None = None      # when the pipeline ran for these pages
+    planned_now: bool = False               # ... on this request
 
+
+# A plan item as stored: [note_id, author_id, score, source, sources, reason code, params]
+# (the reason's words are made again from its code for the page served: a plan stays small).
+PlanItem = list[Any]
+
+
+# -- the pipeline -----------------------------------------------------------------------------
 
 def reader() -> SqlReader:
     """The database reader, with this app's shared-list cache."""
@@ -63,8 +168,94 @@ def reader() -> SqlReader:
 
 
 def clear_cache() -> None:
+    """Forget what this process keeps between requests: shared lists, the visitors' plan,
+    the published model's id and the refreshes already queued."""
     current_app.extensions.get(_CACHE_KEY, {}).clear()
+    with _LOCK:
+        _MODEL_ID.clear()
+        _REFRESH_QUEUED.clear()
 
+
+def run_pipeline(viewer_id: int | None, limit: int, *, request_id: str,
+                 served: frozenset[int] = frozenset(), page: int = 0,
+                 pages: int = 1, background: bool = False) -> FeedResult:
+    """Run the feed pipeline for a viewer (no notes loaded, nothing logged): ``pages`` pages
+    of ``limit`` items, each diversified on its own. ``background``: nobody is waiting (a
+    worker, the batch), so the sources run one after another, each to its end, instead of
+    in parallel threads cut at their time budgets."""
+    settings = get_settings()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    source_reader = reader()
+    now = time.time()
+    query = FeedQuery(viewer=source_reader.viewer(viewer_id, now), limit=limit, now=now,
+                      request_id=request_id, served=served, page=page,
+                      per_source=settings.feed_candidates_per_source)
+    feed = pipeline.build(source_reader, settings, anonymous=viewer_id is None,
+                          context=app.app_context, parallel=not background)
+    return feed.run(query, pages=pages)
+
+
+def _plan_items(result: FeedResult) -> list[PlanItem]:
+    return [[i.note_id, i.author_id, i.score, i.source, i.sources, i.reason.code,
+             i.reason.params] for i in result.items]
+
+
+def _plan_report(result: FeedResult) -> dict[str, Any]:
+    return {"sources": [{"name": r.name, "status": r.status, "candidates": r.candidates,
+                         "ms": r.ms, "error": r.error} for r in result.sources],
+            "removed": {k: len(v) for k, v in result.removed.items()}}
+
+
+def plan(user_id: int, served: Iterable[int] = (), *, background: bool = False,
+         commit: bool = False) -> FeedPlan:
+    """Run the pipeline for ``feed_plan_pages`` pages of the user's feed and keep it as their
+    plan (replacing the previous one); ``served`` are left out (the cursor's notes)."""
+    settings = get_settings()
+    result = run_pipeline(user_id, settings.feed_page_size, request_id=uuid.uuid4().hex,
+                          served=frozenset(served), page=0, pages=settings.feed_plan_pages,
+                          background=background)
+    row = db.session.get(FeedPlan, user_id)
+    if row is None:
+        row = FeedPlan(user_id=user_id)
+        db.session.add(row)
+    row.built_at = utcnow()
+    row.model_id = result.model_id
+    row.items = _plan_items(result)
+    row.report = _plan_report(result)
+    if commit:
+        db.session.commit()
+    return row
+
+
+def build_plans(user_ids: list[int] | None = None, *, active_days: int | None = None,
+                progress: bool = False) -> int:
+    """Plan the feed of these users, or of everyone with an interaction in the last
+    ``active_days`` (``feed_plan_active_days``): the batch after a retrain. Returns how many
+    plans were made; one user's failure is logged and skipped."""
+    from tqdm import tqdm
+
+    settings = get_settings()
+    if user_ids is None:
+        days = active_days or settings.feed_plan_active_days
+        since = utcnow() - timedelta(days=days)
+        user_ids = sorted(db.session.scalars(
+            select(Interaction.user_id).where(Interaction.at >= since,
+                                              Interaction.user_id.is_not(None)).distinct()))
+        active = set(db.session.scalars(select(User.id).where(
+            User.is_active.is_(True), among(User.id, user_ids)))) if user_ids else set()
+        user_ids = [u for u in user_ids if u in active]
+    made = 0
+    for user_id in tqdm(user_ids, desc="feed plans", unit="user", disable=not progress):
+        try:
+            plan(user_id, background=True, commit=True)
+            made += 1
+        except Exception:  # noqa: BLE001 - one viewer must not stop the batch
+            db.session.rollback()
+            log.exception("could not plan the feed of user %s", user_id)
+    return made
+
+
+# -- serving a page ---------------------------------------------------------------------------
 
 def _read_cursor(cursor: str | None, viewer_id: int | None) -> dict[str, Any]:
     state = decode_cursor(CURSOR_KIND, cursor) or {}
@@ -75,19 +266,209 @@ def _read_cursor(cursor: str | None, viewer_id: int | None) -> dict[str, Any]:
     return state
 
 
-def run_pipeline(viewer_id: int | None, limit: int, *, request_id: str,
-                 served: frozenset[int] = frozenset(), page: int = 0) -> FeedResult:
-    """Run the feed pipeline for a viewer (no notes loaded, nothing logged)."""
+def _published_model_id() -> str | None:
+    """The published model's id (the store's pointer, re-read every few seconds)."""
+    now = time.monotonic()
+    if _MODEL_ID.get("until", 0.0) > now:
+        return _MODEL_ID.get("id")
+    from app.services.recommendations import store
+
+    try:
+        current = store().current()
+        model_id = current.version_id if current else None
+    except Exception:  # noqa: BLE001 - a broken store leaves plans as they are
+        log.exception("could not read the published model")
+        model_id = None
+    _MODEL_ID.update(id=model_id, until=now + _MODEL_ID_SECONDS)
+    return model_id
+
+
+def _eager() -> bool:
+    return bool(current_app.extensions["celery"].conf.task_always_eager)
+
+
+def _queue_refresh(user_id: int) -> None:
+    """Plan this user's feed again in a worker, at most once a minute per process."""
+    now = time.monotonic()
+    with _LOCK:
+        if _REFRESH_QUEUED.get(user_id, -1e9) > now - _REFRESH_DEDUPE_SECONDS:
+            return
+        _REFRESH_QUEUED[user_id] = now
+        if len(_REFRESH_QUEUED) > 100_000:
+            _REFRESH_QUEUED.clear()
+    try:
+        _send_refresh(user_id)
+    except Exception:  # noqa: BLE001 - the broker may be down; the plan gets old, not wrong
+        log.exception("could not queue a feed plan refresh for user %s", user_id)
+
+
+def _send_refresh(user_id: int) -> None:
+    from app.tasks import refresh_feed_plan
+
+    refresh_feed_plan.delay(user_id)
+
+
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The page's reads and its impression insert, built once per database kind with bound
+    parameters (``:viewer``, ``:ids``, ``:since``): building a statement costs more than
+    running these indexed reads, and every page runs the same ones."""
+    viewer = bindparam("viewer", type_=Integer)
+
+    def among_ids(column: Any) -> Any:
+        if dialect == "postgresql":   # one array parameter, see app.feed.readers.among
+            return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+        return column.in_(bindparam("ids", expanding=True))
+
+    cover, avatar = aliased(Image), aliased(Image)
+    card_columns = (Note.id, Note.title, Note.author_id, Note.visibility, Note.like_count,
+                    Note.save_count, Note.comment_count, Note.created_at,
+                    User.username, User.display_name,
+                    cover.sha256, cover.content_type, cover.width, cover.height,
+                    avatar.sha256, avatar.content_type, avatar.width, avatar.height)
+
+    sellable = case((and_(Product.stock > 0, Product.status == ProductStatus.ACTIVE), 1),
+                    else_=0)
+    # 1 when a tagged product can be bought, 0 when all are sold out, NULL without products
+    stock = (select(func.max(sellable)).select_from(NoteProduct)
+             .join(Product, Product.id == NoteProduct.product_id)
+             .where(NoteProduct.note_id == Note.id).scalar_subquery())
+
+    def cards(visible: Any, liked: Any) -> Any:
+        return (select(*card_columns, stock, liked)
+                .join(User, User.id == Note.author_id)
+                # Positions are 0..n-1 (``Note.set_images``): position 0 is the cover.
+                .outerjoin(NoteImage, and_(NoteImage.note_id == Note.id,
+                                           NoteImage.position == 0))
+                .outerjoin(cover, cover.id == NoteImage.image_id)
+                .outerjoin(avatar, avatar.id == User.avatar_image_id)
+                .where(among_ids(Note.id), visible))
+
+    if dialect == "postgresql":
+        # One statement for the page's impressions whatever their count (an executemany
+        # would be a round trip per row).
+        rows = func.unnest(bindparam("notes", type_=ARRAY(Integer)),
+                           bindparam("positions", type_=ARRAY(Integer))
+                           ).table_valued("note_id", "position").render_derived()
+        impressions: Any = insert(Interaction.__table__).from_select(
+            ["user_id", "note_id", "kind", "weight", "at", "feed_request_id", "position"],
+            select(bindparam("user_id", type_=Integer), rows.c.note_id,
+                   bindparam("kind", type_=String), bindparam("weight", type_=Float),
+                   bindparam("at", type_=Interaction.__table__.c.at.type),
+                   bindparam("feed_request_id", type_=String), rows.c.position))
+    else:
+        impressions = insert(Interaction.__table__)
+    return {
+        "plan": select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report)
+        .where(FeedPlan.user_id == viewer),
+        "shown": select(Interaction.note_id).where(
+            Interaction.user_id == viewer, Interaction.at >= bindparam("since"),
+            Interaction.kind == InteractionKind.IMPRESSION),
+        "cards": cards(notes.visible_to(viewer),
+                       exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
+        "cards_visitor": cards(notes.visible_to(None), false()),
+        "impressions": impressions,
+    }
+
+
+def _sql() -> dict[str, Any]:
+    return _statements(db.session.get_bind().dialect.name)
+
+
+def _cards(ids: list[int], viewer_id: int | None) -> dict[int, Card]:
+    """The cards of these notes that the viewer may read now and that are not sold out
+    (all their tagged products out of stock), in one indexed read."""
+    if not ids:
+        return {}
+    rows = db.session.execute(_sql()["cards" if viewer_id else "cards_visitor"],
+                              {"ids": ids, "viewer": viewer_id})
+    out = {}
+    for (note_id, title, author_id, visibility, likes, saves, comments, created, username,
+         display_name, c_sha, c_type, c_w, c_h, a_sha, a_type, a_w, a_h, stock,
+         liked) in rows:
+        if stock == 0:
+            continue
+        out[note_id] = Card(
+            note_id, title, author_id,
+            CardAuthor(author_id, username, display_name,
+                       CardImage(a_sha, a_type, a_w, a_h) if a_sha else None),
+            CardImage(c_sha, c_type, c_w, c_h) if c_sha else None,
+            visibility, likes, saves, comments, created, bool(liked))
+    return out
+
+
+def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
+            removed: dict[str, int]) -> list[tuple[PlanItem, Card]]:
+    """The next page from the queue: readable notes, at most ``feed_max_per_author`` of one
+    author (the rest wait for a later page)."""
+    cap = get_settings().feed_max_per_author
+    per_author: dict[int, int] = {}
+    page: list[tuple[PlanItem, Card]] = []
+    for item in queue:
+        card = cards.get(item[0])
+        if card is None:
+            removed["unavailable_now"] = removed.get("unavailable_now", 0) + 1
+            continue
+        if per_author.get(card.author_id, 0) >= cap:
+            continue
+        per_author[card.author_id] = per_author.get(card.author_id, 0) + 1
+        page.append((item, card))
+        if len(page) == limit:
+            break
+    return page
+
+
+def _log_impressions(viewer_id: int, request_id: str,
+                     page: list[tuple[PlanItem, Card]], offset: int) -> None:
+    row = {"user_id": viewer_id, "kind": InteractionKind.IMPRESSION.value,
+           "weight": interactions.weight_of(InteractionKind.IMPRESSION), "at": utcnow(),
+           "feed_request_id": request_id}
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_sql()["impressions"], {
+            **row, "notes": [item[0] for item, _ in page],
+            "positions": [offset + i for i in range(len(page))]})
+    else:
+        db.session.execute(_sql()["impressions"], [
+            {**row, "note_id": item[0], "position": offset + i}
+            for i, (item, _) in enumerate(page)])
+
+
+def _visitor_plan(limit: int, served: set[int]
+                  ) -> tuple[list[PlanItem], dict[str, Any], str | None, datetime]:
+    """The explore plan, shared by every visitor of this process for ``feed_cache_seconds``;
+    a visitor who scrolled past it gets a plan of their own (without what they were served)."""
     settings = get_settings()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    source_reader = reader()
-    now = time.time()
-    query = FeedQuery(viewer=source_reader.viewer(viewer_id, now), limit=limit, now=now,
-                      request_id=request_id, served=served, page=page,
-                      per_source=settings.feed_candidates_per_source)
-    feed = pipeline.build(source_reader, settings, anonymous=viewer_id is None,
-                          context=app.app_context)
-    return feed.run(query)
+    ttl = settings.feed_cache_seconds
+    cache = current_app.extensions.setdefault(_CACHE_KEY, {})
+    key = f"visitor-plan:{limit}"
+    now = time.monotonic()
+    with _LOCK:
+        hit = cache.get(key)
+    if hit is not None and hit[0] > now:
+        value = hit[1]
+    else:
+        result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
+                              pages=settings.feed_plan_pages)
+        value = (_plan_items(result), _plan_report(result), result.model_id, utcnow())
+        if ttl > 0:
+            with _LOCK:
+                cache[key] = (now + ttl, value)
+    if sum(it[0] not in served for it in value[0]) >= limit or not served:
+        return value
+    result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
+                          served=frozenset(served), pages=settings.feed_plan_pages)
+    return _plan_items(result), _plan_report(result), result.model_id, utcnow()
+
+
+def _stale(built_at: datetime, model_id: str | None, now: datetime) -> tuple[bool, bool]:
+    """(too old to serve, worth planning again soon)."""
+    settings = get_settings()
+    age = now - built_at
+    if age > timedelta(hours=settings.feed_plan_max_age_hours):
+        return True, True
+    soon = (age > timedelta(minutes=settings.feed_plan_refresh_minutes)
+            or model_id != _published_model_id())
+    return False, soon
 
 
 def build_feed(viewer_id: int | None, cursor: str | None = None,
@@ -101,32 +482,60 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     state = _read_cursor(cursor, viewer_id)
     request_id = state.get("r") or uuid.uuid4().hex
     served_list = [int(i) for i in state.get("s", [])]
+    served = set(served_list)
     page_no = int(state.get("p", 0))
-    result = run_pipeline(viewer_id, limit, request_id=request_id,
-                          served=frozenset(served_list), page=page_no)
-    ids = [item.note_id for item in result.items]
-    # Which served notes the viewer may read (ids only), log them, commit, and only then load
-    # the notes: loaded before the commit, every note would be expired by it and refreshed
-    # one by one while the response is written.
-    readable = set(db.session.scalars(
-        select(Note.id).where(Note.id.in_(ids), notes.visible_to(viewer_id)))) if ids else set()
-    shown = [i for i in result.items if i.note_id in readable]
-    if viewer_id is not None and shown:
-        for item in shown:
-            interactions.record(viewer_id, item.note_id, InteractionKind.IMPRESSION,
-                                feed_request_id=request_id, position=item.position)
+    now = utcnow()
+    planned_now = False
+    if viewer_id is None:
+        items, report, model_id, planned_at = _visitor_plan(limit, served)
+        queue = [it for it in items if it[0] not in served]
+    else:
+        sql = _sql()
+        row: Any = db.session.execute(sql["plan"], {"viewer": viewer_id}).first()
+        queue = []
+        soon = False
+        if row is not None:
+            too_old, soon = _stale(row.built_at, row.model_id, now)
+            if too_old or (soon and _eager()):
+                row, soon = None, False
+        if row is not None:
+            shown = set(db.session.scalars(sql["shown"], {"viewer": viewer_id,
+                                                          "since": row.built_at}))
+            queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
+            if len(queue) < limit:
+                row = None
+        if row is None:
+            row = plan(viewer_id, served)
+            planned_now, soon = True, False
+            queue = list(row.items)
+        report, model_id, planned_at = row.report, row.model_id, row.built_at
+    removed = dict(report.get("removed", {}))
+    window = queue[:limit + 10]
+    cards = _cards([it[0] for it in window], viewer_id)
+    page = _window(window, cards, limit, removed)
+    if len(page) < limit and len(queue) > len(window):   # many went away since planning
+        cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id))
+        removed.pop("unavailable_now", None)
+        page = _window(queue, cards, limit, removed)
+    offset = len(served_list)
+    if viewer_id is not None:
+        if page:
+            _log_impressions(viewer_id, request_id, page, offset)
         db.session.commit()
-    found = {n.id: n for n in db.session.scalars(
-        select(Note).where(Note.id.in_([i.note_id for i in shown])))} if shown else {}
-    entries = [FeedEntry(found[i.note_id], i.reason.to_dict(), i.source, i.sources, i.score,
-                         i.position) for i in shown if i.note_id in found]
+        left = len(queue) - len(page)
+        if not planned_now and not _eager() and (soon or left < 2 * limit):
+            _queue_refresh(viewer_id)
+    entries = [FeedEntry(card, reasons.make(item[5], **item[6]).to_dict(), item[3],
+                         list(item[4]), float(item[2]), offset + i)
+               for i, (item, card) in enumerate(page)]
     served_list = (served_list + [e.note.id for e in entries])[-settings.feed_served_memory:]
     next_cursor = encode_cursor(CURSOR_KIND, {"u": viewer_id, "r": request_id,
                                               "p": page_no + 1, "s": served_list}) \
         if entries else None
-    return FeedPage(entries, request_id, result.model_id, result.served_sources,
-                    result.sources, {k: len(v) for k, v in result.removed.items()},
-                    next_cursor)
+    reports = [SourceReport(r["name"], r["status"], r.get("candidates", 0), r.get("ms", 0.0),
+                            r.get("error")) for r in report.get("sources", [])]
+    return FeedPage(entries, request_id, model_id, [r.name for r in reports if r.status == "ok"],
+                    reports, removed, next_cursor, planned_at, planned_now)
 
 
 def related(note_id: int, viewer_id: int | None, limit: int = 8) -> list[Note]:
@@ -135,3 +544,7 @@ def related(note_id: int, viewer_id: int | None, limit: int = 8) -> list[Note]:
 
     notes.get_note(note_id, viewer_id)
     return serving.related_notes(note_id, viewer_id, limit)
+
+
+__all__ = ["Card", "FeedEntry", "FeedPage", "build_feed", "build_plans", "plan",
+           "related", "run_pipeline"]

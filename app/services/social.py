@@ -8,7 +8,7 @@ from app.errors import Conflict, ErrorCode, NotFound, ZhongcaoError
 from app.extensions import db
 from app.models import Block, Follow, NotificationKind, User
 from app.pagination import Page, decode_cursor, encode_cursor
-from app.services import notifications
+from app.services import feed_plans, notifications
 from app.services.accounts import get_user_by_username
 
 
@@ -45,6 +45,7 @@ def follow_user(follower_id: int, username: str) -> bool:
     if follows(follower_id, followee.id):
         return False
     db.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
+    feed_plans.forget(follower_id)
     notifications.notify(followee.id, follower_id, NotificationKind.FOLLOW)
     db.session.commit()
     return True
@@ -55,6 +56,7 @@ def unfollow_user(follower_id: int, username: str) -> None:
     followee = get_user_by_username(username)
     db.session.execute(delete(Follow).where(Follow.follower_id == follower_id,
                                             Follow.followee_id == followee.id))
+    feed_plans.forget(follower_id)
     db.session.commit()
 
 
@@ -71,6 +73,7 @@ def block_user(blocker_id: int, username: str) -> None:
     db.session.execute(delete(Follow).where(or_(
         and_(Follow.follower_id == blocker_id, Follow.followee_id == blocked.id),
         and_(Follow.follower_id == blocked.id, Follow.followee_id == blocker_id))))
+    feed_plans.forget(blocker_id, blocked.id)
     db.session.commit()
 
 
@@ -79,6 +82,7 @@ def unblock_user(blocker_id: int, username: str) -> None:
     blocked = get_user_by_username(username)
     db.session.execute(delete(Block).where(Block.blocker_id == blocker_id,
                                            Block.blocked_id == blocked.id))
+    feed_plans.forget(blocker_id, blocked.id)
     db.session.commit()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Hashtag, UserTopic
+from app.services import feed_plans
 from app.services.text import MAX_HASHTAG_LENGTH, normalize_hashtag
 
 MAX_TOPICS = 20
@@ -52,5 +53,6 @@ def set_topics(user_id: int, topics: list[str]) -> list[str]:
     tags = {tag.id: tag for tag in (_hashtag(t) for t in cleaned)}
     db.session.execute(delete(UserTopic).where(UserTopic.user_id == user_id))
     db.session.add_all(UserTopic(user_id=user_id, hashtag_id=tag_id) for tag_id in tags)
+    feed_plans.forget(user_id)
     db.session.commit()
     return get_topics(user_id)

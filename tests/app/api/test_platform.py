@@ -90,3 +90,24 @@ def test_api_session_callers_need_csrf_for_writes(app, client):
     resp = client.patch("/api/v1/users/me", json={"bio": "hacked"})
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "csrf_failed"
+
+
+def test_health_checks_answer_without_a_login_and_readiness_reads_the_database(client,
+                                                                               monkeypatch):
+    live = client.get("/api/v1/health")
+    assert live.status_code == 200 and live.json == {"status": "ok"}
+    ready = client.get("/api/v1/health/ready")
+    assert ready.status_code == 200 and ready.json == {"status": "ok", "database": "ok"}
+
+    from app.api import health
+
+    class Down:
+        def execute(self, *_a, **_k):
+            raise OSError("connection refused")
+
+        def rollback(self):
+            pass
+
+    monkeypatch.setattr(health.db, "session", Down())
+    down = client.get("/api/v1/health/ready")
+    assert down.status_code == 503 and down.json["database"] == "unavailable"

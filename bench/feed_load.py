@@ -1,0 +1,222 @@
+"""The feed under load: gunicorn with 2 workers and wrk on the same machine, against a trivial
+JSON endpoint of the same app in the same run.
+
+What each wrk connection does: people scrolling. It takes the next person (bearer token),
+opens their feed (page 1) and follows ``next_cursor`` for ``--pages`` pages, then takes the
+next person. The ceilings run through the same app, the same middleware and the same wrk
+settings: ``/api/v1/health`` (no database) and ``/api/v1/auth/me`` (the token's checks and one
+user read, the cheapest authenticated call).
+
+Needs a seeded world with a trained model, and normally plans made ahead (``flask feed plans``,
+what the nightly job does after a retrain); ``--cold`` drops every plan first, so each person's
+first page is planned on the request. Impressions are logged as in production (they grow the
+interactions table: run it on a copy you can throw away)::
+
+    # PostgreSQL
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/zc_big ZC_INSTANCE_PATH=/tmp/zc_big_pg \\
+        .venv/bin/python bench/feed_load.py --duration 30
+    # SQLite (the instance's zhongcao.db)
+    ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 30
+
+Rate limits are lifted for the run (ZC_RATE_LIMIT_DEFAULT): every request comes from one
+address. Needs ``wrk`` (``apt-get install -y wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LUA = """
+local tokens = {%(tokens)s}
+local pages = %(pages)d
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  me = tonumber(tid)
+  step = %(threads)d
+  idx = me
+  page = 0
+  cursor = nil
+  bad = 0
+end
+
+function request()
+  if page == 0 then
+    idx = idx + step
+    if idx > #tokens then idx = (idx %% #tokens) + 1 end
+  end
+  local path = "%(path)s"
+  if cursor then path = path .. "&cursor=" .. cursor end
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[idx]})
+end
+
+function response(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+  cursor = string.match(body, '"next_cursor": *"([^"]+)"')
+  page = page + 1
+  if page >= pages or cursor == nil then
+    page = 0
+    cursor = nil
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("NON200 %%d\\n", total))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tokens(n: int, cold: bool) -> tuple[list[str], str, int]:
+    """Bearer tokens for ``n`` people with a plan (or any active people with ``cold``)."""
+    from sqlalchemy import delete, func, select
+
+    from app import create_app
+    from app.config import Settings
+    from app.extensions import db
+    from app.models import FeedPlan, Interaction, Note, User
+    from app.services import accounts
+
+    app = create_app(Settings())
+    with app.app_context():
+        if cold:
+            db.session.execute(delete(FeedPlan))
+            db.session.commit()
+            ids = list(db.session.scalars(select(User.id).where(User.is_active.is_(True))
+                                          .order_by(User.id).limit(n)))
+        else:
+            ids = list(db.session.scalars(select(FeedPlan.user_id).order_by(FeedPlan.user_id)
+                                          .limit(n)))
+        tokens = [accounts.issue_token(db.session.get(User, i)).access_token for i in ids]
+        world = (f"{db.session.scalar(select(func.count(User.id)))} users, "
+                 f"{db.session.scalar(select(func.count(Note.id)))} notes, "
+                 f"{db.session.scalar(select(func.count(Interaction.id)))} interactions, "
+                 f"{db.session.scalar(select(func.count(FeedPlan.user_id)))} plans")
+        engine = db.engine.url.get_backend_name()
+    return tokens, f"{world}; database {engine}", len(ids)
+
+
+def _wrk(url: str, script: Path, args: argparse.Namespace) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.threads), "-d", f"{args.duration}s",
+         "--latency", "-s", str(script), url],
+        check=True, capture_output=True, text=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = int(re.search(r"NON200 (\d+)", out).group(1))
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
+            "non200": bad, "socket_errors": errors.group(1) if errors else "none"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds per endpoint")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="wrk threads = connections (each scrolls its own people)")
+    parser.add_argument("--people", type=int, default=2000, help="distinct people scrolling")
+    parser.add_argument("--pages", type=int, default=5, help="pages each person scrolls")
+    parser.add_argument("--limit", type=int, default=20, help="notes per page")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop every plan first: first pages are planned on the request")
+    parser.add_argument("--out", type=Path, default=None, help="append the table here too")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+
+    tokens, world, people = _tokens(args.people, args.cold)
+    if not tokens:
+        print("no people with a feed plan: run `flask feed plans` first (or --cold)",
+              file=sys.stderr)
+        return 2
+    port = _free_port()
+    env = {**os.environ, "ZC_RATE_LIMIT_DEFAULT": "100000000 per minute"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/v1/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        results = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            quoted = ",".join(f'"{t}"' for t in tokens)
+            for name, path, pages in (
+                    ("health (no database)", "/api/v1/health?x=1", 1),
+                    ("auth/me (token + 1 read)", "/api/v1/auth/me?x=1", 1),
+                    ("feed", f"/api/v1/feed?limit={args.limit}", args.pages)):
+                script = Path(tmp) / f"{len(results)}.lua"
+                script.write_text(LUA % {"tokens": quoted, "pages": pages, "path": path,
+                                         "threads": args.threads})
+                results[name] = _wrk(base, script, args)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    feed = results["feed"]
+    lines = [
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"world: {world}; {people} people scrolling {args.pages} pages of {args.limit}, "
+        f"{'plans dropped first (cold)' if args.cold else 'plans made ahead'}; "
+        f"gunicorn -w 2 (sync), wrk -t{args.threads} -c{args.threads} -d{args.duration}s",
+        "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors |",
+        "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
+                     f"{r['p99']:.2f} | {r['non200']} | {r['socket_errors']} |")
+    for name in ("health (no database)", "auth/me (token + 1 read)"):
+        lines.append(f"\nfeed / {name}: {feed['rps'] / results[name]['rps'] * 100:.0f}% "
+                     "of its throughput")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with args.out.open("a") as fh:
+            fh.write(text + "\n\n")
+    return 0 if all(r["non200"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
