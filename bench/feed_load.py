@@ -7,9 +7,16 @@ next person. The ceilings run through the same app, the same middleware and the 
 settings: ``/api/v1/health`` (no database) and ``/api/v1/auth/me`` (the token's checks and one
 user read, the cheapest authenticated call).
 
-Needs a seeded world with a trained model, and normally plans made ahead (``flask feed plans``,
-what the nightly job does after a retrain); ``--cold`` drops every plan first, so each person's
-first page is planned on the request. Impressions are logged as in production (they grow the
+Needs a seeded world with a trained model. Scenarios:
+
+- ``--plan``: the people's plans are made first (what the nightly job does after a retrain),
+  then they scroll: the request path alone. Plans get used up: without ``--plan`` a rerun
+  finds many plans used up and plans them again on the request;
+- ``--plan --stale --worker``: everyone comes back after their plan got old: pages are served
+  from the old plans while a Celery worker on the same cores makes the new ones;
+- ``--cold``: every plan dropped first: each person's first page is planned on the request.
+
+Impressions are logged as in production (they grow the
 interactions table: run it on a copy you can throw away)::
 
     # PostgreSQL
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -40,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BROKER = "redis://127.0.0.1:6379/12"
 sys.path.insert(0, str(ROOT))
 
 LUA = """
@@ -57,7 +66,7 @@ end
 function init(args)
   me = tonumber(tid)
   step = %(threads)d
-  idx = me
+  idx = %(start)d + me
   page = 0
   cursor = nil
   bad = 0
@@ -97,18 +106,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _tokens(n: int, cold: bool) -> tuple[list[str], str, int]:
-    """Bearer tokens for ``n`` people with a plan (or any active people with ``cold``)."""
-    from sqlalchemy import delete, func, select
+def _tokens(n: int, cold: bool, stale: bool, plan: bool) -> tuple[list[str], str, int]:
+    """Bearer tokens for ``n`` people with a plan (or any active people with ``cold``).
+    ``plan`` makes their plans first (the nightly batch); ``stale`` then ages every plan past
+    the refresh age."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, func, select, update
 
     from app import create_app
-    from app.config import Settings
+    from app.config import Settings, get_settings
     from app.extensions import db
     from app.models import FeedPlan, Interaction, Note, User
-    from app.services import accounts
+    from app.models.base import utcnow
+    from app.services import accounts, feed
 
     app = create_app(Settings())
     with app.app_context():
+        if plan:
+            people = list(db.session.scalars(select(User.id).where(User.is_active.is_(True))
+                                             .order_by(User.id).limit(n)))
+            start = time.perf_counter()
+            made = feed.build_plans(people, progress=True)
+            print(f"planned {made} feeds in {time.perf_counter() - start:.0f} s",
+                  file=sys.stderr)
+        if stale:   # every plan past its refresh age: people coming back later
+            age = timedelta(minutes=get_settings().feed_plan_refresh_minutes + 1)
+            db.session.execute(update(FeedPlan).values(built_at=utcnow() - age))
+            db.session.commit()
         if cold:
             db.session.execute(delete(FeedPlan))
             db.session.commit()
@@ -124,6 +149,20 @@ def _tokens(n: int, cold: bool) -> tuple[list[str], str, int]:
                  f"{db.session.scalar(select(func.count(FeedPlan.user_id)))} plans")
         engine = db.engine.url.get_backend_name()
     return tokens, f"{world}; database {engine}", len(ids)
+
+
+def _plans_made_since(when: datetime) -> int:
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.config import Settings
+    from app.extensions import db
+    from app.models import FeedPlan
+
+    app = create_app(Settings())
+    with app.app_context():
+        return db.session.scalar(select(func.count(FeedPlan.user_id))
+                                 .where(FeedPlan.built_at >= when)) or 0
 
 
 def _wrk(url: str, script: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -156,23 +195,41 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=20, help="notes per page")
     parser.add_argument("--cold", action="store_true",
                         help="drop every plan first: first pages are planned on the request")
+    parser.add_argument("--plan", action="store_true",
+                        help="make the people's plans first, as the nightly batch does")
+    parser.add_argument("--stale", action="store_true",
+                        help="age every plan past the refresh age first: people coming back")
+    parser.add_argument("--worker", action="store_true",
+                        help="run a Celery worker (Redis broker) beside gunicorn: old and "
+                             "used-up plans are made again there, on the same 2 cores")
     parser.add_argument("--out", type=Path, default=None, help="append the table here too")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
 
-    tokens, world, people = _tokens(args.people, args.cold)
+    tokens, world, people = _tokens(args.people, args.cold, args.stale, args.plan)
     if not tokens:
         print("no people with a feed plan: run `flask feed plans` first (or --cold)",
               file=sys.stderr)
         return 2
     port = _free_port()
     env = {**os.environ, "ZC_RATE_LIMIT_DEFAULT": "100000000 per minute"}
+    worker = None
+    if args.worker:
+        import redis
+
+        redis.Redis.from_url(BROKER).flushdb()
+        env.update(CELERY_BROKER_URL=BROKER, CELERY_RESULT_BACKEND=BROKER)
+        worker = subprocess.Popen(
+            [str(ROOT / ".venv/bin/celery"), "-A", "worker", "worker", "--pool=solo",
+             "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"], cwd=ROOT, env=env, start_new_session=True)
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    started = datetime.now(UTC)
     try:
         for _ in range(100):
             try:
@@ -189,19 +246,26 @@ def main() -> int:
                     ("feed", f"/api/v1/feed?limit={args.limit}", args.pages)):
                 script = Path(tmp) / f"{len(results)}.lua"
                 script.write_text(LUA % {"tokens": quoted, "pages": pages, "path": path,
-                                         "threads": args.threads})
+                                         "threads": args.threads,
+                                         "start": random.randrange(len(tokens))})
                 results[name] = _wrk(base, script, args)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for proc in (server, worker):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+    planned = _plans_made_since(started)
 
     feed = results["feed"]
     lines = [
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         f"world: {world}; {people} people scrolling {args.pages} pages of {args.limit}, "
-        f"{'plans dropped first (cold)' if args.cold else 'plans made ahead'}; "
-        f"gunicorn -w 2 (sync), wrk -t{args.threads} -c{args.threads} -d{args.duration}s",
+        f"{'plans dropped first (cold)' if args.cold else 'plans made ahead'}"
+        f"{', aged past the refresh age' if args.stale else ''}; "
+        f"gunicorn -w 2 (sync){' + 1 Celery worker' if args.worker else ''}, "
+        f"wrk -t{args.threads} -c{args.threads} -d{args.duration}s; "
+        f"{planned} plans made during the run",
         "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors |",
         "|---|---|---|---|---|---|---|"]
     for name, r in results.items():

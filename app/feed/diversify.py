@@ -25,8 +25,11 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _tags(cand: Candidate) -> frozenset[str]:
-    return frozenset(cand.facts.hashtags) if cand.facts else frozenset()
+def _jaccard_bits(a: int, b: int) -> float:
+    """``jaccard`` of two tag sets written as bit masks."""
+    if not a or not b:
+        return 0.0
+    return (a & b).bit_count() / (a | b).bit_count()
 
 
 @dataclass
@@ -65,11 +68,22 @@ class DiversitySelector:
         for cand in page:
             per_author[cand.author_id] = per_author.get(cand.author_id, 0) + 1
         owed = self.fresh_slots(limit, sum(FRESH in c.scores for c in pool)) if not page else 0
-        page_tags = [_tags(p) for p in page]
+        bits: dict[str, int] = {}   # hashtag -> its bit: tag sets as ints, overlap by popcount
+
+        def mask(cand: Candidate) -> int:
+            m = 0
+            for tag in (cand.facts.hashtags if cand.facts else ()):
+                bit = bits.get(tag)
+                if bit is None:
+                    bit = bits[tag] = 1 << len(bits)
+                m |= bit
+            return m
+
+        page_tags = [mask(p) for p in page]
         # Parallel lists over the candidates looked at so far (index = position in ``cands``);
         # ``overlap`` is each one's max similarity to the page, kept up to date as slots fill.
         cands: list[Candidate] = []
-        tags: list[frozenset[str]] = []
+        tags: list[int] = []
         overlap: list[float] = []
         value: list[float] = []
         authors: list[int | None] = []
@@ -79,11 +93,11 @@ class DiversitySelector:
 
         def look_at(more: list[Candidate]) -> None:
             for cand in more:
-                t = _tags(cand)
+                t = mask(cand)
                 open_.append(len(cands))
                 cands.append(cand)
                 tags.append(t)
-                overlap.append(max((jaccard(t, p) for p in page_tags), default=0.0))
+                overlap.append(max((_jaccard_bits(t, p) for p in page_tags), default=0.0))
                 value.append(lam * (cand.score - low) / spread)
                 authors.append(cand.author_id)
                 fresh.append(FRESH in cand.scores)
@@ -116,8 +130,9 @@ class DiversitySelector:
             page_tags.append(picked)
             if picked:
                 for i in open_:
-                    if tags[i]:
-                        o = jaccard(tags[i], picked)
+                    t = tags[i]
+                    if t & picked:   # no shared tag: the overlap stays what it was
+                        o = (t & picked).bit_count() / (t | picked).bit_count()
                         if o > overlap[i]:
                             overlap[i] = o
             per_author[authors[best]] = per_author.get(authors[best], 0) + 1

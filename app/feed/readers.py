@@ -232,39 +232,69 @@ class SqlReader:
                     store.update({i: (now + ttl, c) for i, c in fresh.items()})
         return {**hits, **fresh}
 
-    def facts(self, note_ids: list[int], viewer: Viewer) -> dict[int, NoteFacts]:
-        """Facts for these notes (deleted ones get none); four reads whatever the count."""
-        if not note_ids:
-            return {}
-        ids = sorted(set(note_ids))
-        notes = db.session.execute(
-            select(Note.id, Note.author_id, User.username, Note.title, Note.created_at,
-                   Note.visibility, Note.hidden_at, Note.view_count,
-                   Note.like_count + Note.save_count + Note.comment_count + Note.share_count)
-            .join(User, User.id == Note.author_id)
-            .where(among(Note.id, ids), Note.deleted_at.is_(None))).all()
+    def _note_rows(self, ids: list[int]) -> dict[int, tuple[Any, ...] | None]:
+        """What facts are made of, per note: (author id, username, title, created, visibility,
+        hidden, views, engagements, hashtags, sellable), None for a deleted note. Each note's
+        row is cached for ``feed_cache_seconds`` (every viewer's plan reads the same popular
+        notes; the page re-checks visibility and stock when it serves them)."""
+        ttl = self.settings.feed_cache_seconds
+        now = time.monotonic()
+        with _LOCK:
+            store = self.cache.setdefault("note_rows", {})
+            hits = {i: store[i][1] for i in ids if i in store and store[i][0] > now}
+        missing = [i for i in ids if i not in hits]
+        if not missing:
+            return hits
+        fresh: dict[int, tuple[Any, ...] | None] = dict.fromkeys(missing)
         tags: dict[int, list[str]] = {}
         for note_id, tag in db.session.execute(
                 select(NoteHashtag.note_id, Hashtag.display)
                 .join(Hashtag, Hashtag.id == NoteHashtag.hashtag_id)
-                .where(among(NoteHashtag.note_id, ids)).order_by(NoteHashtag.position)):
+                .where(among(NoteHashtag.note_id, missing)).order_by(NoteHashtag.position)):
             tags.setdefault(note_id, []).append(tag)
         sellable = and_(Product.stock > 0, Product.status == ProductStatus.ACTIVE)
         stock = dict(db.session.execute(
             select(NoteProduct.note_id, func.max(case((sellable, 1), else_=0)))
             .join(Product, Product.id == NoteProduct.product_id)
-            .where(among(NoteProduct.note_id, ids)).group_by(NoteProduct.note_id)).all())
+            .where(among(NoteProduct.note_id, missing)).group_by(NoteProduct.note_id)).all())
+        for (note_id, author_id, username, title, created, visibility, hidden, views,
+             engaged) in db.session.execute(
+                select(Note.id, Note.author_id, User.username, Note.title, Note.created_at,
+                       Note.visibility, Note.hidden_at, Note.view_count,
+                       Note.like_count + Note.save_count + Note.comment_count
+                       + Note.share_count)
+                .join(User, User.id == Note.author_id)
+                .where(among(Note.id, missing), Note.deleted_at.is_(None))):
+            fresh[note_id] = (author_id, username, title, _ts(created), visibility,
+                              hidden is not None, views, int(engaged),
+                              tuple(tags.get(note_id, ())), stock.get(note_id))
+        if ttl > 0:
+            with _LOCK:
+                if len(store) > 200_000:
+                    store.clear()
+                store.update({i: (now + ttl, row) for i, row in fresh.items()})
+        return {**hits, **fresh}
+
+    def facts(self, note_ids: list[int], viewer: Viewer) -> dict[int, NoteFacts]:
+        """Facts for these notes as this viewer sees them (deleted ones get none)."""
+        if not note_ids:
+            return {}
+        ids = sorted(set(note_ids))
+        rows = self._note_rows(ids)
         counts = self._log_counts(ids)
         out = {}
-        for (note_id, author_id, username, title, created, visibility, hidden, views,
-             engaged) in notes:
-            visible = hidden is None and (
+        for note_id in ids:
+            row = rows.get(note_id)
+            if row is None:
+                continue
+            (author_id, username, title, created, visibility, hidden, views, engaged, tags,
+             sellable) = row
+            visible = not hidden and (
                 visibility == Visibility.PUBLIC or author_id == viewer.user_id
                 or (visibility == Visibility.FOLLOWERS and author_id in viewer.following))
             c = counts.get(note_id, {})
             out[note_id] = NoteFacts(
-                note_id, author_id, username, title, _ts(created), tuple(tags.get(note_id, ())),
-                visible=visible, all_out_of_stock=stock.get(note_id) == 0,
-                impressions=c.get("impression", 0), clicks=views, engagements=int(engaged),
-                purchases=c.get("purchase", 0))
+                note_id, author_id, username, title, created, tags, visible=visible,
+                all_out_of_stock=sellable == 0, impressions=c.get("impression", 0),
+                clicks=views, engagements=engaged, purchases=c.get("purchase", 0))
         return out

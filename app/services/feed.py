@@ -47,6 +47,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
@@ -219,7 +220,9 @@ def plan(user_id: int, served: Iterable[int] = (), *, background: bool = False,
         row = FeedPlan(user_id=user_id)
         db.session.add(row)
     row.built_at = utcnow()
-    row.model_id = result.model_id
+    # The model published when the plan was made (whether or not it knew this viewer): a
+    # plan is made again when another model is published, not while this one is serving.
+    row.model_id = result.model_id or _published_model_id()
     row.items = _plan_items(result)
     row.report = _plan_report(result)
     if commit:
@@ -358,16 +361,22 @@ def _statements(dialect: str) -> dict[str, Any]:
                    bindparam("feed_request_id", type_=String), rows.c.position))
     else:
         impressions = insert(Interaction.__table__)
+    # The plan and the notes shown since it was made, in one read: an array on PostgreSQL,
+    # a comma-separated string on SQLite.
+    shown_ids = (func.array_agg(Interaction.note_id) if dialect == "postgresql"
+                 else func.group_concat(Interaction.note_id))
+    shown = (select(shown_ids).where(Interaction.user_id == viewer,
+                                     Interaction.at >= FeedPlan.built_at,
+                                     Interaction.kind == InteractionKind.IMPRESSION)
+             .scalar_subquery())
     return {
-        "plan": select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report)
-        .where(FeedPlan.user_id == viewer),
-        "shown": select(Interaction.note_id).where(
-            Interaction.user_id == viewer, Interaction.at >= bindparam("since"),
-            Interaction.kind == InteractionKind.IMPRESSION),
+        "plan": select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report,
+                       shown).where(FeedPlan.user_id == viewer),
         "cards": cards(notes.visible_to(viewer),
                        exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
         "cards_visitor": cards(notes.visible_to(None), false()),
         "impressions": impressions,
+        "async_commit": text("SET LOCAL synchronous_commit TO OFF"),
     }
 
 
@@ -424,6 +433,11 @@ def _log_impressions(viewer_id: int, request_id: str,
            "weight": interactions.weight_of(InteractionKind.IMPRESSION), "at": utcnow(),
            "feed_request_id": request_id}
     if db.session.get_bind().dialect.name == "postgresql":
+        # Impressions are the page's only write. This transaction does not wait for its WAL
+        # to reach the disk (PostgreSQL's synchronous_commit, for it alone): the app crashing
+        # loses nothing, a crash of the database server may lose the last fraction of a
+        # second of impressions, never integrity. Orders, likes and the rest keep the default.
+        db.session.execute(_sql()["async_commit"])
         db.session.execute(_sql()["impressions"], {
             **row, "notes": [item[0] for item, _ in page],
             "positions": [offset + i for i in range(len(page))]})
@@ -458,6 +472,15 @@ def _visitor_plan(limit: int, served: set[int]
     result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
                           served=frozenset(served), pages=settings.feed_plan_pages)
     return _plan_items(result), _plan_report(result), result.model_id, utcnow()
+
+
+def _ids_of(value: Any) -> set[int]:
+    """Note ids from an aggregate: a list (PostgreSQL), "1,2,3" (SQLite) or NULL."""
+    if not value:
+        return set()
+    if isinstance(value, str):
+        return {int(i) for i in value.split(",")}
+    return set(value)
 
 
 def _stale(built_at: datetime, model_id: str | None, now: datetime) -> tuple[bool, bool]:
@@ -499,8 +522,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             if too_old or (soon and _eager()):
                 row, soon = None, False
         if row is not None:
-            shown = set(db.session.scalars(sql["shown"], {"viewer": viewer_id,
-                                                          "since": row.built_at}))
+            shown = _ids_of(row[4])
             queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
             if len(queue) < limit:
                 row = None
