@@ -248,3 +248,34 @@ def test_with_a_worker_an_old_plan_is_served_and_made_again_in_the_worker(
         except subprocess.TimeoutExpired:
             proc.kill()
         time.sleep(0.1)
+
+
+def test_the_first_page_of_a_plan_is_the_one_page_feed(app, settings, monkeypatch):
+    """The replay's numbers (one page through the pipeline) hold for what plans serve."""
+    users, _ = _world()
+    _train()
+    monkeypatch.setattr(feed.time, "time", lambda: 1_900_000_000.0)
+    monkeypatch.setattr(settings, "feed_page_size", 6)
+    for user in users[:4]:
+        one = [i.note_id for i in feed.run_pipeline(user.id, 6, request_id="a").items]
+        plan = feed.plan(user.id)
+        assert [item[0] for item in plan.items[:6]] == one
+        assert len(plan.items) > 6
+
+
+def test_a_broker_that_is_down_leaves_the_old_plan_serving(client, settings, monkeypatch):
+    users, _ = _world()
+    viewer = users[0]
+    first = _get(client, viewer, limit=4)
+    db.session.execute(update(FeedPlan).values(
+        built_at=utcnow() - timedelta(minutes=settings.feed_plan_refresh_minutes + 5)))
+    db.session.commit()
+
+    def down(_user_id):
+        raise ConnectionError("broker at redis://127.0.0.1:6399 refused the connection")
+
+    monkeypatch.setattr(feed, "_eager", lambda: False)
+    monkeypatch.setattr(feed, "_send_refresh", down)
+    page = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert page["planned_now"] is False and len(page["items"]) == 4
+    assert not set(_ids(page)) & set(_ids(first))
