@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, any_, case, func, literal, or_, select
+from sqlalchemy import Integer, any_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
@@ -29,7 +29,6 @@ from app.models import (
     NoteProduct,
     NotInterested,
     Product,
-    ProductStatus,
     User,
     UserTopic,
     Visibility,
@@ -252,9 +251,8 @@ class SqlReader:
                 .join(Hashtag, Hashtag.id == NoteHashtag.hashtag_id)
                 .where(among(NoteHashtag.note_id, missing)).order_by(NoteHashtag.position)):
             tags.setdefault(note_id, []).append(tag)
-        sellable = and_(Product.stock > 0, Product.status == ProductStatus.ACTIVE)
         stock = dict(db.session.execute(
-            select(NoteProduct.note_id, func.max(case((sellable, 1), else_=0)))
+            select(NoteProduct.note_id, func.max(case((Product.sellable, 1), else_=0)))
             .join(Product, Product.id == NoteProduct.product_id)
             .where(among(NoteProduct.note_id, missing)).group_by(NoteProduct.note_id)).all())
         for (note_id, author_id, username, title, created, visibility, hidden, views,

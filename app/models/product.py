@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, utcnow
@@ -55,6 +56,16 @@ class Product(Base):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @hybrid_property
+    def sellable(self) -> bool:
+        """Can be bought now: active and in stock (also a SQL condition on ``Product``)."""
+        return self.is_active and self.in_stock
+
+    @sellable.inplace.expression
+    @classmethod
+    def _sellable_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.stock > 0, cls.status == ProductStatus.ACTIVE)
 
     def set_images(self, images: list[Image]) -> None:
         self.images = [ProductImage(image=img, position=i) for i, img in enumerate(images)]

@@ -57,7 +57,7 @@ from app.errors import ErrorCode, ZhongcaoError
 from app.extensions import db
 from app.feed import pipeline, reasons
 from app.feed.query import FeedQuery, FeedResult, SourceReport
-from app.feed.readers import SqlReader, among
+from app.feed.readers import SqlReader
 from app.models import (
     FeedPlan,
     Image,
@@ -68,7 +68,6 @@ from app.models import (
     NoteImage,
     NoteProduct,
     Product,
-    ProductStatus,
     User,
     Visibility,
 )
@@ -242,11 +241,8 @@ def build_plans(user_ids: list[int] | None = None, *, active_days: int | None = 
         days = active_days or settings.feed_plan_active_days
         since = utcnow() - timedelta(days=days)
         user_ids = sorted(db.session.scalars(
-            select(Interaction.user_id).where(Interaction.at >= since,
-                                              Interaction.user_id.is_not(None)).distinct()))
-        active = set(db.session.scalars(select(User.id).where(
-            User.is_active.is_(True), among(User.id, user_ids)))) if user_ids else set()
-        user_ids = [u for u in user_ids if u in active]
+            select(Interaction.user_id).join(User, User.id == Interaction.user_id)
+            .where(Interaction.at >= since, User.is_active.is_(True)).distinct()))
     made = 0
     for user_id in tqdm(user_ids, desc="feed plans", unit="user", disable=not progress):
         try:
@@ -314,8 +310,8 @@ def _send_refresh(user_id: int) -> None:
 @functools.cache
 def _statements(dialect: str) -> dict[str, Any]:
     """The page's reads and its impression insert, built once per database kind with bound
-    parameters (``:viewer``, ``:ids``, ``:since``): building a statement costs more than
-    running these indexed reads, and every page runs the same ones."""
+    parameters (``:viewer``, ``:ids``): building a statement costs more than running these
+    indexed reads, and every page runs the same ones."""
     viewer = bindparam("viewer", type_=Integer)
 
     def among_ids(column: Any) -> Any:
@@ -330,10 +326,8 @@ def _statements(dialect: str) -> dict[str, Any]:
                     cover.sha256, cover.content_type, cover.width, cover.height,
                     avatar.sha256, avatar.content_type, avatar.width, avatar.height)
 
-    sellable = case((and_(Product.stock > 0, Product.status == ProductStatus.ACTIVE), 1),
-                    else_=0)
     # 1 when a tagged product can be bought, 0 when all are sold out, NULL without products
-    stock = (select(func.max(sellable)).select_from(NoteProduct)
+    stock = (select(func.max(case((Product.sellable, 1), else_=0))).select_from(NoteProduct)
              .join(Product, Product.id == NoteProduct.product_id)
              .where(NoteProduct.note_id == Note.id).scalar_subquery())
 

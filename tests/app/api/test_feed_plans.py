@@ -4,10 +4,6 @@ and plans of another model are made again; the nightly batch and a real worker m
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,11 +15,9 @@ from app.models import FeedPlan, Interaction, InteractionKind, Note, Product, Vi
 from app.models.base import utcnow
 from app.services import feed
 from tests.app.api.test_feed import _get, _ids, _train, _world
-from tests.conftest import TEST_SECRET, redis_up
+from tests.conftest import redis_up
 from tests.factories import bearer, make_note, make_product, make_user
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+from tests.workers import celery_worker
 
 
 @pytest.fixture(autouse=True)
@@ -206,32 +200,17 @@ BROKER = "redis://127.0.0.1:6379/13"
 @pytest.mark.skipif(not redis_up(BROKER), reason="no Redis at 127.0.0.1:6379")
 def test_with_a_worker_an_old_plan_is_served_and_made_again_in_the_worker(
         client, settings, monkeypatch):
-    import redis
-    from celery import Celery
-
     users, _ = _world()
     viewer = users[0]
     first = _get(client, viewer, limit=4)
     old = utcnow() - timedelta(minutes=settings.feed_plan_refresh_minutes + 5)
     db.session.execute(update(FeedPlan).values(built_at=old))
     db.session.commit()
-    redis.Redis.from_url(BROKER).flushdb()
-    env = {**os.environ, "ZC_ENV": "test", "SECRET_KEY": TEST_SECRET,
-           "ZC_INSTANCE_PATH": str(settings.instance_path),
-           "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", ""),
-           "CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BROKER}
-    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "worker", "worker",
-                             "--pool=solo", "--loglevel=WARNING", "--without-gossip",
-                             "--without-mingle", "--without-heartbeat"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    broker = Celery(broker=BROKER, backend=BROKER)
-    sent = []
-    monkeypatch.setattr(feed, "_eager", lambda: False)
-    monkeypatch.setattr(feed, "_send_refresh", lambda uid: sent.append(
-        broker.send_task("app.tasks.refresh_feed_plan", args=[uid])))
-    feed._REFRESH_QUEUED.clear()
-    try:
+    with celery_worker(settings, BROKER) as broker:
+        sent = []
+        monkeypatch.setattr(feed, "_eager", lambda: False)
+        monkeypatch.setattr(feed, "_send_refresh", lambda uid: sent.append(
+            broker.send_task("app.tasks.refresh_feed_plan", args=[uid])))
         page = _get(client, viewer, limit=4, cursor=first["next_cursor"])
         # Served at once from the old plan; the worker makes the new one.
         assert page["planned_now"] is False and len(sent) == 1
@@ -241,13 +220,6 @@ def test_with_a_worker_an_old_plan_is_served_and_made_again_in_the_worker(
         # A second page at once does not queue the same refresh again.
         _get(client, viewer, limit=4, cursor=page["next_cursor"])
         assert len(sent) == 1
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        time.sleep(0.1)
 
 
 def test_the_first_page_of_a_plan_is_the_one_page_feed(app, settings, monkeypatch):
