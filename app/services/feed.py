@@ -23,6 +23,7 @@ for ``feed_cache_seconds``, and no impression logging.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -43,11 +44,10 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
-    false,
     func,
     insert,
+    literal,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
@@ -59,6 +59,7 @@ from app.feed import pipeline, reasons
 from app.feed.query import FeedQuery, FeedResult, SourceReport
 from app.feed.readers import SqlReader
 from app.models import (
+    FeedEpoch,
     FeedPlan,
     Image,
     Interaction,
@@ -68,13 +69,14 @@ from app.models import (
     NoteImage,
     NoteProduct,
     Product,
+    RevokedToken,
     User,
     Visibility,
 )
 from app.models.base import utcnow
 from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
-from app.services import interactions, notes
+from app.services import accounts, interactions, notes
 
 log = logging.getLogger(__name__)
 CURSOR_KIND = "feed"
@@ -84,6 +86,7 @@ _REFRESH_QUEUED: dict[int, float] = {}     # user id -> monotonic time a refresh
 _REFRESH_DEDUPE_SECONDS = 60.0
 _MODEL_ID: dict[str, Any] = {}              # the published model id, re-read every few seconds
 _MODEL_ID_SECONDS = 5.0
+_CARD_CACHE_MAX = 200_000                   # cards kept per process (about 300 bytes each)
 
 
 # -- what a page holds ------------------------------------------------------------------------
@@ -153,9 +156,13 @@ class FeedPage:
     planned_now: bool = False               # ... on this request
 
 
-# A plan item as stored: [note_id, author_id, score, source, sources, reason code, params]
-# (the reason's words are made again from its code for the page served: a plan stays small).
+# A plan item as stored: [note_id, author_id, score, source, sources, reason code, params,
+# liked] (the reason's words are made again from its code for the page served: a plan stays
+# small). ``liked``: the viewer had liked the note when the plan was made; a like or unlike
+# drops the plan, so it stays true while the plan serves. Plans of an older layout (shorter
+# items) are made again.
 PlanItem = list[Any]
+PLAN_ITEM_LEN = 8
 
 
 # -- the pipeline -----------------------------------------------------------------------------
@@ -195,9 +202,17 @@ def run_pipeline(viewer_id: int | None, limit: int, *, request_id: str,
     return feed.run(query, pages=pages)
 
 
-def _plan_items(result: FeedResult) -> list[PlanItem]:
+def _plan_items(result: FeedResult, liked: set[int] | frozenset[int] = frozenset()
+                ) -> list[PlanItem]:
     return [[i.note_id, i.author_id, i.score, i.source, i.sources, i.reason.code,
-             i.reason.params] for i in result.items]
+             i.reason.params, i.note_id in liked] for i in result.items]
+
+
+def _liked_among(user_id: int, note_ids: list[int]) -> set[int]:
+    if not note_ids:
+        return set()
+    return set(db.session.execute(_sql()["liked"], {"viewer": user_id, "ids": note_ids})
+               .scalars())
 
 
 def _plan_report(result: FeedResult) -> dict[str, Any]:
@@ -214,6 +229,7 @@ def plan(user_id: int, served: Iterable[int] = (), *, background: bool = False,
     result = run_pipeline(user_id, settings.feed_page_size, request_id=uuid.uuid4().hex,
                           served=frozenset(served), page=0, pages=settings.feed_plan_pages,
                           background=background)
+    items = _plan_items(result, _liked_among(user_id, [i.note_id for i in result.items]))
     row = db.session.get(FeedPlan, user_id)
     if row is None:
         row = FeedPlan(user_id=user_id)
@@ -222,7 +238,7 @@ def plan(user_id: int, served: Iterable[int] = (), *, background: bool = False,
     # The model published when the plan was made (whether or not it knew this viewer): a
     # plan is made again when another model is published, not while this one is serving.
     row.model_id = result.model_id or _published_model_id()
-    row.items = _plan_items(result)
+    row.items = items
     row.report = _plan_report(result)
     if commit:
         db.session.commit()
@@ -363,14 +379,40 @@ def _statements(dialect: str) -> dict[str, Any]:
                                      Interaction.at >= FeedPlan.built_at,
                                      Interaction.kind == InteractionKind.IMPRESSION)
              .scalar_subquery())
+    epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
+    # One row whether or not there is a plan (the epoch is needed either way). On PostgreSQL
+    # the same read makes this transaction's commit not wait for its WAL to reach the disk
+    # (``set_config(..., true)`` is SET LOCAL): the page's only write is its impressions, and
+    # an app crash loses nothing; a crash of the database server may lose the last fraction of
+    # a second of impressions, never integrity. Orders, likes and the rest keep the default.
+    if dialect == "postgresql":
+        one = select(func.set_config("synchronous_commit", "off", True).label("sc")).subquery()
+    else:
+        one = select(literal(1).label("one")).subquery()
+    # The bearer token's checks ride along (``build_feed(token_id=...)``): the account is
+    # active and the token not revoked, without a read of their own.
+    active = select(User.is_active).where(User.id == viewer).scalar_subquery()
+    revoked = exists().where(RevokedToken.jti == bindparam("token_id", type_=String))
+    plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report,
+                        shown, epoch, active, revoked)
+                 .select_from(one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)))
     return {
-        "plan": select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report,
-                       shown).where(FeedPlan.user_id == viewer),
+        "plan": plan_read,
+        "epoch": select(epoch),
+        # Every card's state whoever asks (cached per process, see _cards) ...
+        "cards_any": (select(*card_columns, stock, Note.deleted_at.is_(None),
+                             Note.hidden_at.is_(None))
+                      .join(User, User.id == Note.author_id)
+                      .outerjoin(NoteImage, and_(NoteImage.note_id == Note.id,
+                                                 NoteImage.position == 0))
+                      .outerjoin(cover, cover.id == NoteImage.image_id)
+                      .outerjoin(avatar, avatar.id == User.avatar_image_id)
+                      .where(among_ids(Note.id))),
+        # ... and, for the few notes that are not public, what this viewer may read.
         "cards": cards(notes.visible_to(viewer),
                        exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
-        "cards_visitor": cards(notes.visible_to(None), false()),
+        "liked": select(Like.note_id).where(Like.user_id == viewer, among_ids(Like.note_id)),
         "impressions": impressions,
-        "async_commit": text("SET LOCAL synchronous_commit TO OFF"),
     }
 
 
@@ -378,25 +420,83 @@ def _sql() -> dict[str, Any]:
     return _statements(db.session.get_bind().dialect.name)
 
 
-def _cards(ids: list[int], viewer_id: int | None) -> dict[int, Card]:
+@dataclass(frozen=True, slots=True)
+class _CardState:
+    """A card as anyone sees it, and whether it may be served at all."""
+
+    card: Card
+    public: bool
+    live: bool          # not deleted, not hidden, not sold out
+
+
+def _card_of(row: Any) -> Card:
+    (note_id, title, author_id, visibility, likes, saves, comments, created, username,
+     display_name, c_sha, c_type, c_w, c_h, a_sha, a_type, a_w, a_h) = row[:18]
+    return Card(note_id, title, author_id,
+                CardAuthor(author_id, username, display_name,
+                           CardImage(a_sha, a_type, a_w, a_h) if a_sha else None),
+                CardImage(c_sha, c_type, c_w, c_h) if c_sha else None,
+                visibility, likes, saves, comments, created)
+
+
+def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
+    """The cards of these notes, from this process's cache where it is still good: read at
+    the same ``feed_epoch`` (nothing that takes cards down happened since) and younger than
+    ``feed_cache_seconds`` (counts and names stay that fresh). The rest in one read."""
+    ttl = get_settings().feed_cache_seconds
+    now = time.monotonic()
+    store: dict[int, tuple[float, int, _CardState]] | None = None
+    if ttl > 0 and epoch is not None:
+        store = current_app.extensions.setdefault(_CACHE_KEY, {}).setdefault("cards", {})
+    states: dict[int, _CardState] = {}
+    missing = []
+    for note_id in ids:
+        hit = store.get(note_id) if store is not None else None
+        if hit is not None and hit[0] > now and hit[1] == epoch:
+            states[note_id] = hit[2]
+        else:
+            missing.append(note_id)
+    if missing:
+        rows = db.session.connection().execute(_sql()["cards_any"], {"ids": missing})
+        for row in rows:
+            stock, alive, shown = row[18], row[19], row[20]
+            state = _CardState(_card_of(row), row[3] == Visibility.PUBLIC,
+                               bool(alive) and bool(shown) and stock != 0)
+            states[row[0]] = state
+            if store is not None:
+                store[row[0]] = (now + ttl, epoch, state)  # type: ignore[assignment]
+        if store is not None and len(store) > _CARD_CACHE_MAX:
+            store.clear()
+    return states
+
+
+def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
+           liked: set[int] | frozenset[int] = frozenset()) -> dict[int, Card]:
     """The cards of these notes that the viewer may read now and that are not sold out
-    (all their tagged products out of stock), in one indexed read."""
+    (all their tagged products out of stock).
+
+    Public notes come from ``_card_states`` (most pages read no card at all). The plan
+    already checked everything that depends on the viewer (follows, blocks) and anything
+    the viewer changes drops the plan, so for public notes only what the epoch tracks can
+    change. Notes that are not public are read for this viewer (``notes.visible_to``)."""
     if not ids:
         return {}
-    rows = db.session.execute(_sql()["cards" if viewer_id else "cards_visitor"],
-                              {"ids": ids, "viewer": viewer_id})
-    out = {}
-    for (note_id, title, author_id, visibility, likes, saves, comments, created, username,
-         display_name, c_sha, c_type, c_w, c_h, a_sha, a_type, a_w, a_h, stock,
-         liked) in rows:
-        if stock == 0:
+    out: dict[int, Card] = {}
+    restricted = []
+    for note_id, state in _card_states(ids, epoch).items():
+        if not state.live:
             continue
-        out[note_id] = Card(
-            note_id, title, author_id,
-            CardAuthor(author_id, username, display_name,
-                       CardImage(a_sha, a_type, a_w, a_h) if a_sha else None),
-            CardImage(c_sha, c_type, c_w, c_h) if c_sha else None,
-            visibility, likes, saves, comments, created, bool(liked))
+        if not state.public:
+            restricted.append(note_id)
+            continue
+        out[note_id] = dataclasses.replace(state.card, liked=True) \
+            if note_id in liked else state.card
+    if restricted and viewer_id is not None:
+        rows = db.session.connection().execute(_sql()["cards"],
+                                               {"ids": restricted, "viewer": viewer_id})
+        for row in rows:
+            if row[18] != 0:
+                out[row[0]] = dataclasses.replace(_card_of(row), liked=bool(row[19]))
     return out
 
 
@@ -423,22 +523,27 @@ def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
 
 def _log_impressions(viewer_id: int, request_id: str,
                      page: list[tuple[PlanItem, Card]], offset: int) -> None:
+    """The page's impressions, in the transaction of the plan read (which, on PostgreSQL,
+    made its commit asynchronous: see ``_statements``)."""
     row = {"user_id": viewer_id, "kind": InteractionKind.IMPRESSION.value,
            "weight": interactions.weight_of(InteractionKind.IMPRESSION), "at": utcnow(),
            "feed_request_id": request_id}
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Impressions are the page's only write. This transaction does not wait for its WAL
-        # to reach the disk (PostgreSQL's synchronous_commit, for it alone): the app crashing
-        # loses nothing, a crash of the database server may lose the last fraction of a
-        # second of impressions, never integrity. Orders, likes and the rest keep the default.
-        db.session.execute(_sql()["async_commit"])
-        db.session.execute(_sql()["impressions"], {
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_sql()["impressions"], {
             **row, "notes": [item[0] for item, _ in page],
             "positions": [offset + i for i in range(len(page))]})
     else:
-        db.session.execute(_sql()["impressions"], [
+        connection.execute(_sql()["impressions"], [
             {**row, "note_id": item[0], "position": offset + i}
             for i, (item, _) in enumerate(page)])
+
+
+@functools.lru_cache(maxsize=8192)
+def _reason(code: str, params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """A reason's words for a page (the same few reasons come back on every page). The dict
+    is shared: read it, don't change it."""
+    return reasons.make(code, **dict(params)).to_dict()
 
 
 def _visitor_plan(limit: int, served: set[int]
@@ -489,29 +594,47 @@ def _stale(built_at: datetime, model_id: str | None, now: datetime) -> tuple[boo
 
 
 def build_feed(viewer_id: int | None, cursor: str | None = None,
-               limit: int | None = None) -> FeedPage:
+               limit: int | None = None, *, token_id: str | None = None) -> FeedPage:
     """One page of the viewer's feed.
 
-    Raises: ZhongcaoError(invalid_cursor, 400): a tampered cursor or another viewer's.
+    ``token_id``: the ``jti`` of the bearer token that named the viewer, when its signature
+    and expiry were checked but not yet the revocation list and the account: the page's plan
+    read checks them (one read for both), before anything is written.
+
+    Raises:
+        ZhongcaoError(invalid_cursor, 400): a tampered cursor or another viewer's.
+        Unauthorized: ``token_id`` was revoked or the viewer's account is gone.
     """
     settings = get_settings()
     limit = max(1, min(limit or settings.feed_page_size, settings.page_size_max))
-    state = _read_cursor(cursor, viewer_id)
+    try:
+        state = _read_cursor(cursor, viewer_id)
+    except ZhongcaoError:
+        if token_id is not None and viewer_id is not None:   # a bad token comes first
+            accounts.check_token_holder(*accounts.token_holder(viewer_id, token_id))
+        raise
     request_id = state.get("r") or uuid.uuid4().hex
     served_list = [int(i) for i in state.get("s", [])]
     served = set(served_list)
     page_no = int(state.get("p", 0))
     now = utcnow()
     planned_now = False
+    sql = _sql()
     if viewer_id is None:
         items, report, model_id, planned_at = _visitor_plan(limit, served)
         queue = [it for it in items if it[0] not in served]
+        epoch = db.session.connection().execute(sql["epoch"]).scalar()
     else:
-        sql = _sql()
-        row: Any = db.session.execute(sql["plan"], {"viewer": viewer_id}).first()
+        row: Any = db.session.connection().execute(
+            sql["plan"], {"viewer": viewer_id, "token_id": token_id or ""}).first()
+        if token_id is not None:
+            accounts.check_token_holder(bool(row[6]), bool(row[7]))
+        epoch = row[5]
         queue = []
         soon = False
-        if row is not None:
+        if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
+            row = None
+        else:
             too_old, soon = _stale(row.built_at, row.model_id, now)
             if too_old or (soon and _eager()):
                 row, soon = None, False
@@ -526,11 +649,12 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             queue = list(row.items)
         report, model_id, planned_at = row.report, row.model_id, row.built_at
     removed = dict(report.get("removed", {}))
+    liked = {it[0] for it in queue if len(it) >= PLAN_ITEM_LEN and it[7]}
     window = queue[:limit + 10]
-    cards = _cards([it[0] for it in window], viewer_id)
+    cards = _cards([it[0] for it in window], viewer_id, epoch, liked)
     page = _window(window, cards, limit, removed)
     if len(page) < limit and len(queue) > len(window):   # many went away since planning
-        cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id))
+        cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id, epoch, liked))
         removed.pop("unavailable_now", None)
         page = _window(queue, cards, limit, removed)
     offset = len(served_list)
@@ -541,8 +665,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
         left = len(queue) - len(page)
         if not planned_now and not _eager() and (soon or left < 2 * limit):
             _queue_refresh(viewer_id)
-    entries = [FeedEntry(card, reasons.make(item[5], **item[6]).to_dict(), item[3],
-                         list(item[4]), float(item[2]), offset + i)
+    entries = [FeedEntry(card, _reason(item[5], tuple(item[6].items())), item[3],
+                         item[4], float(item[2]), offset + i)
                for i, (item, card) in enumerate(page)]
     served_list = (served_list + [e.note.id for e in entries])[-settings.feed_served_memory:]
     next_cursor = encode_cursor(CURSOR_KIND, {"u": viewer_id, "r": request_id,

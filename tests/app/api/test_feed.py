@@ -11,11 +11,11 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.extensions import db
 from app.feed.readers import SqlReader
-from app.models import Interaction, InteractionKind, Note, Product
+from app.models import Interaction, InteractionKind, Note, Product, User
 from app.models.base import utcnow
 from app.services import feed, recommendations, search
 from indexer import IndexUnavailable
@@ -290,3 +290,39 @@ def test_related_notes(client):
     assert resp.status_code == 200
     assert resp.json and {n["id"] for n in resp.json} <= set(groups[0]) - {groups[0][0]}
     assert client.get("/api/v1/notes/999999/related").status_code == 404
+
+
+def _impressions(user) -> int:
+    return db.session.scalar(select(func.count(Interaction.id)).where(
+        Interaction.user_id == user.id, Interaction.kind == InteractionKind.IMPRESSION))
+
+
+def test_a_revoked_token_or_a_closed_account_gets_no_page_and_logs_nothing(client):
+    users, _ = _world()
+    viewer = users[0]
+    headers = bearer(viewer)
+    first = client.get("/api/v1/feed?limit=4", headers=headers)
+    assert first.status_code == 200 and _impressions(viewer) == 4
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    for cursor in (None, first.json["next_cursor"], "tampered"):
+        resp = client.get("/api/v1/feed", headers=headers,
+                          query_string={"limit": 4, **({"cursor": cursor} if cursor else {})})
+        assert resp.status_code == 401 and resp.json["error"]["code"] == "token_revoked"
+    other = users[1]
+    headers = bearer(other)
+    db.session.execute(update(User).where(User.id == other.id).values(is_active=False))
+    db.session.commit()
+    resp = client.get("/api/v1/feed?limit=4", headers=headers)
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "token_invalid"
+    assert _impressions(viewer) == 4 and _impressions(other) == 0
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=51", "limit=abc", "cursor=" + "x" * 16385])
+def test_bad_feed_arguments_get_a_422_with_the_field(client, query):
+    users, _ = _world(n_users=2, per_group=3)
+    resp = client.get(f"/api/v1/feed?{query}", headers=bearer(users[0]))
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    body = resp.json["error"]
+    assert body["code"] == "validation_failed" and list(body["details"]["fields"]) == [
+        query.split("=")[0]]
+    assert _impressions(users[0]) == 0

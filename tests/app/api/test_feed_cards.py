@@ -1,0 +1,121 @@
+"""Feed cards cached per process, and the database's feed_epoch that says when to read them
+again: the triggers move it on for every change that can take a card down (whatever wrote
+it: a service, a bulk UPDATE, an operator in psql) and leave it for everything else."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import FeedEpoch, FeedPlan, Note, NoteProduct, Product, ProductStatus, Visibility
+from app.models.base import utcnow
+from app.services import notes
+from tests.app.api.test_feed import _get, _ids, _world
+from tests.factories import bearer, make_note, make_product, make_user
+
+
+def _epoch() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(FeedEpoch.value).where(FeedEpoch.id == 1))
+
+
+def _bumps(change) -> bool:
+    before = _epoch()
+    change()
+    db.session.commit()
+    return _epoch() > before
+
+
+@pytest.fixture
+def note():
+    product = make_product(stock=2)
+    return make_note(make_user(), title="冬季面霜", body="好用 #护肤", product_ids=[product.id])
+
+
+def test_the_counter_row_exists_after_the_migrations():
+    assert _epoch() is not None
+
+
+@pytest.mark.parametrize("change", [
+    "delete", "hide", "private", "retitle", "sold_out", "product_hidden", "untag", "tag",
+    "new_cover", "delete_service"])
+def test_changes_that_take_cards_down_move_the_epoch(note, change):
+    product_id = db.session.scalar(select(NoteProduct.product_id)
+                                   .where(NoteProduct.note_id == note.id))
+    note_id, author_id = note.id, note.author_id
+    actions = {
+        "delete": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(deleted_at=utcnow())),
+        "hide": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(hidden_at=utcnow())),
+        "private": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(visibility=Visibility.PRIVATE)),
+        "retitle": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(title="新标题")),
+        "sold_out": lambda: db.session.execute(
+            update(Product).where(Product.id == product_id).values(stock=0)),
+        "product_hidden": lambda: db.session.execute(
+            update(Product).where(Product.id == product_id)
+            .values(status=ProductStatus.HIDDEN)),
+        "untag": lambda: db.session.get(Note, note_id).set_products([]),
+        "tag": lambda: db.session.get(Note, note_id).set_products(
+            [db.session.get(Product, product_id), make_product()]),
+        "new_cover": lambda: db.session.get(Note, note_id).set_images(
+            list(reversed([ni.image for ni in db.session.get(Note, note_id).images]))
+            + [db.session.get(Note, note_id).images[0].image]),
+        "delete_service": lambda: notes.delete_note(author_id, note_id),
+    }
+    assert _bumps(actions[change])
+
+
+@pytest.mark.parametrize("change", ["likes", "stock_left", "body", "new_note"])
+def test_everyday_changes_leave_the_epoch_alone(note, change):
+    product_id = db.session.scalar(select(NoteProduct.product_id)
+                                   .where(NoteProduct.note_id == note.id))
+    note_id = note.id
+    actions = {
+        "likes": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(like_count=Note.like_count + 1)),
+        "stock_left": lambda: db.session.execute(
+            update(Product).where(Product.id == product_id).values(stock=1)),
+        "body": lambda: db.session.execute(
+            update(Note).where(Note.id == note_id).values(body="改过的正文")),
+        "new_note": lambda: make_note(make_user()),   # no products: nothing tagged
+    }
+    assert not _bumps(actions[change])
+
+
+def test_pages_serve_cached_cards_until_their_time_is_up(client, settings, monkeypatch):
+    """Counts on cached cards are as fresh as ``feed_cache_seconds``; a like count moved by
+    someone else does not make this viewer's page read the card again."""
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+    users, _ = _world()
+    viewer = users[0]
+    first = _get(client, viewer, limit=4)
+    upcoming = [item[0] for item in db.session.get(FeedPlan, viewer.id).items][4:8]
+    db.session.execute(update(Note).where(Note.id.in_(upcoming)).values(like_count=999))
+    db.session.commit()
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert set(_ids(second)) == set(upcoming)
+    assert all(item["note"]["counts"]["likes"] != 999 for item in second["items"])
+    # Without the cache (or once it is older than feed_cache_seconds) the count is current.
+    monkeypatch.setattr(settings, "feed_cache_seconds", 0)
+    third = _get(client, users[2], limit=20)
+    seen = {item["note"]["id"]: item["note"]["counts"]["likes"] for item in third["items"]}
+    assert any(seen.get(n) == 999 for n in upcoming) or not set(seen) & set(upcoming)
+
+
+def test_a_viewer_liked_flag_comes_from_the_plan(client, settings, monkeypatch):
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+    users, groups = _world()
+    viewer = users[0]
+    other = make_note(make_user(), title="别人的笔记", body="#护肤")
+    client.post(f"/api/v1/notes/{other.id}/like", headers=bearer(viewer))
+    page = _get(client, viewer, limit=30)
+    liked = {item["note"]["id"]: item["note"]["liked"] for item in page["items"]}
+    # A liked note may come back only when the page would be short; when it does, it says so.
+    assert all(flag is (n == other.id) for n, flag in liked.items())
+    # Another viewer sharing the same cached cards sees their own flags.
+    page = _get(client, users[1], limit=30)
+    assert not any(item["note"]["liked"] for item in page["items"])
