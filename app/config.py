@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from flask import current_app
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -222,7 +223,11 @@ class Settings(BaseSettings):
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.sqlalchemy_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # JSON columns (feed plans above all: one is read on every feed page) through
+            # orjson, several times faster than the json module either way.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
+                                          "json_serializer": _json_dumps,
+                                          "json_deserializer": orjson.loads},
             "MAX_CONTENT_LENGTH": self.max_request_bytes,
             "TESTING": self.env == "test",
             "SESSION_COOKIE_HTTPONLY": True,
@@ -246,6 +251,11 @@ class Settings(BaseSettings):
             "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
             "WTF_CSRF_TIME_LIMIT": None,
         }
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns' serializer (SQLAlchemy wants text): orjson, dict keys of any kind."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def get_settings() -> Settings:
