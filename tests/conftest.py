@@ -45,20 +45,27 @@ def _reset_schema(app: Flask) -> None:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
+        # Migrations may leave a pooled SQLite connection with foreign keys off (batch table
+        # rebuilds): start the suite on fresh connections, set up as the app sets them up.
+        db.engine.dispose()
 
 
 def _wipe() -> None:
     # feed_epoch is a counter the migrations create with its one row, not data: it stays.
     tables = [t.name for t in db.metadata.sorted_tables if t.name != "feed_epoch"]
-    with db.engine.begin() as conn:
+    with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # PRAGMA foreign_keys is a no-op inside a transaction: switch it back on after the
+            # deletes are committed, or the pooled connection keeps foreign keys off.
             conn.execute(text("PRAGMA foreign_keys=OFF"))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            conn.commit()
             conn.execute(text("PRAGMA foreign_keys=ON"))
+        conn.commit()
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,26 @@ def test_expired_tokens_are_refused(client):
     assert resp.get_json()["error"]["code"] == "token_expired"
 
 
+def test_a_token_checked_before_is_still_refused_once_expired(client):
+    # The server keeps tokens whose signature it checked (app.api.security): expiry must
+    # still be checked on every request.
+    user = make_user()
+    token = create_access_token(identity=str(user.id), expires_delta=timedelta(seconds=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    for feed in (False, True):
+        path = "/api/v1/feed?limit=2" if feed else "/api/v1/auth/me"
+        assert client.get(path, headers=headers).status_code == 200
+    time.sleep(2)
+    for path in ("/api/v1/auth/me", "/api/v1/feed?limit=2"):
+        resp = client.get(path, headers=headers)
+        assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "token_expired"
+    # A token that differs in its signature is not the cached one.
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    resp = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "token_invalid"
+
+
 def test_garbage_tokens_and_missing_tokens_get_401_in_the_error_shape(client):
     garbage = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer not.a.token"})
     assert garbage.status_code == 401
