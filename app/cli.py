@@ -229,17 +229,6 @@ def feed_plans(active_days: int | None, user_ids: tuple[int, ...], quiet: bool) 
                + (f" ({took / made * 1000:.0f} ms each)" if made else ""))
 
 
-@feed_cli.command("impressions")
-def feed_impressions() -> None:
-    """Move served feed pages' impressions into the interactions log now (servers do it
-    every few seconds by themselves)."""
-    from app.services import impressions
-
-    pages, rows = impressions.move()
-    click.echo(f"moved {rows} impressions of {pages} pages; "
-               f"{impressions.pending_pages()} pages waiting")
-
-
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

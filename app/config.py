@@ -121,10 +121,6 @@ class Settings(BaseSettings):
     feed_freshness_half_life_hours: float = Field(72.0, gt=0)
     feed_cache_seconds: float = Field(60.0, ge=0)      # shared lists (trending, fresh, topics)
     feed_served_memory: int = Field(600, ge=20)        # ids a cursor remembers as served
-    # Served pages' impressions are written one row per page and moved into the interactions
-    # log by a thread of each server process this often (app.services.impressions); 0: only
-    # by `flask feed impressions`.
-    feed_impression_move_seconds: float = Field(2.0, ge=0)
     # Feed plans (app.models.feed): the pipeline runs once for this many pages, and page
     # requests serve windows of the plan. An older plan is still served while a worker plans
     # again (refresh); one past the max age is planned again before serving.

@@ -11,7 +11,6 @@ ones its callbacks gave (``token_expired``, ``token_revoked``, ``token_invalid``
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt as pyjwt
@@ -25,12 +24,6 @@ from app.models import User
 from app.services import accounts
 
 _SAFE = {"GET", "HEAD", "OPTIONS"}
-# Tokens whose signature and claims were checked, per process: a person scrolling sends the
-# same token with every page, and checking it again cost a tenth of a feed page. Only the
-# signature check is kept: expiry is checked on every request, revocation and the account
-# are read on every request.
-_VERIFIED_KEY = "zhongcao.verified_tokens"
-_VERIFIED_MAX = 50_000
 _NOBODY = object()
 
 
@@ -51,13 +44,6 @@ def bearer_claims() -> dict[str, Any] | None:
         raise Unauthorized("Log in first: Missing 'Bearer' type in 'Authorization' header",
                            code=ErrorCode.UNAUTHORIZED)
     config = current_app.config
-    verified = current_app.extensions.setdefault(_VERIFIED_KEY, {})
-    claims = verified.get(token)
-    if claims is not None:
-        if claims["exp"] + config.get("JWT_DECODE_LEEWAY", 0) < time.time():
-            raise Unauthorized("The token has expired: log in again",
-                               code=ErrorCode.TOKEN_EXPIRED)
-        return claims
     try:
         claims = pyjwt.decode(token, config["JWT_SECRET_KEY"],
                               algorithms=[config["JWT_ALGORITHM"]],
@@ -73,9 +59,6 @@ def bearer_claims() -> dict[str, Any] | None:
     if claims.get("type") != "access" or not isinstance(subject, str) or not subject.isdigit():
         raise Unauthorized("The token is not valid: not an access token",
                            code=ErrorCode.TOKEN_INVALID)
-    if len(verified) >= _VERIFIED_MAX:
-        verified.clear()
-    verified[token] = claims
     return claims
 
 

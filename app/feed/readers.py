@@ -19,7 +19,6 @@ from app.extensions import db
 from app.feed.query import NoteFacts, Viewer
 from app.models import (
     Block,
-    FeedImpression,
     Follow,
     Hashtag,
     Interaction,
@@ -82,18 +81,13 @@ class SqlReader:
     # -- viewer ---------------------------------------------------------------------------
 
     def viewer(self, user_id: int | None, now: float) -> Viewer:
-        """Everything the filters and the blend need to know about the viewer, in 6 reads."""
+        """Everything the filters and the blend need to know about the viewer, in 5 reads."""
         if user_id is None:
             return Viewer()
         since = _dt(now) - timedelta(hours=self.settings.feed_seen_window_hours)
-        seen = set(db.session.scalars(select(Interaction.note_id).where(
+        seen = db.session.scalars(select(Interaction.note_id).where(
             Interaction.user_id == user_id, Interaction.at >= since,
-            Interaction.kind == InteractionKind.IMPRESSION)))
-        # Pages served in the last seconds: their impressions are not moved into the
-        # interactions log yet (app.services.impressions).
-        for ids in db.session.scalars(select(FeedImpression.note_ids).where(
-                FeedImpression.user_id == user_id, FeedImpression.at >= since)):
-            seen.update(int(i) for i in ids.split(",") if i)
+            Interaction.kind == InteractionKind.IMPRESSION))
         blocked = db.session.execute(select(Block.blocker_id, Block.blocked_id).where(
             or_(Block.blocker_id == user_id, Block.blocked_id == user_id))).all()
         hidden = db.session.execute(select(NotInterested.note_id, NotInterested.author_id)

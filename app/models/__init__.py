@@ -27,7 +27,7 @@ from app.models.engagement import (
     ReportStatus,
     Save,
 )
-from app.models.feed import FeedEpoch, FeedImpression, FeedPlan
+from app.models.feed import FeedEpoch, FeedPlan
 from app.models.image import Image
 from app.models.interaction import Interaction, InteractionKind, Notification, NotificationKind
 from app.models.note import (
@@ -49,8 +49,7 @@ __all__ = [
     "Block", "Collection", "Comment", "Follow", "Interaction", "InteractionKind", "Like",
     "NotInterested", "Notification", "NotificationKind", "Report", "ReportReason",
     "ReportStatus", "Save", "SearchOutbox",
-    "Base", "FeedEpoch", "FeedImpression", "FeedPlan", "Hashtag", "Image", "Note", "NoteHashtag",
-    "NoteImage",
+    "Base", "FeedEpoch", "FeedPlan", "Hashtag", "Image", "Note", "NoteHashtag", "NoteImage",
     "NoteMention",
     "NoteProduct",
     "Product", "ProductImage", "ProductStatus", "RevokedToken", "Role", "User", "Visibility",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -50,29 +50,3 @@ class FeedEpoch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class FeedImpression(Base):
-    """The impressions of one served feed page, in one row: who, which request, the position
-    of the first note and the notes in order (``"12,5,9"``).
-
-    A page's impressions are 20 rows of ``interaction`` with four indexes each; written on
-    every page request, they were half of the page's cost (BENCHMARKS.md). So a page writes
-    this one row, in its own transaction (a crash loses nothing), and
-    ``app.services.impressions.move`` turns rows into ``interaction`` impressions in batches
-    a second or two later (a thread of each server process, ``flask feed impressions``), one
-    row per note with the request id and position, exactly as if they had been written at
-    once. What must see the newest impressions (the page's "already shown" check, the
-    pipeline's seen filter) reads both tables; counts and analytics may lag by seconds.
-    """
-
-    __tablename__ = "feed_impression"
-    __table_args__ = (Index("ix_feed_impression_user_id_at", "user_id", "at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    request_id: Mapped[str] = mapped_column(String(64))
-    first_position: Mapped[int]
-    note_ids: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,8 +15,7 @@ that also reads the cards), and the author cap of the page. The plan is made aga
   left; without a worker an old plan or one of another model is made again before serving;
 - for everyone active lately by ``flask feed plans`` / the nightly job after a retrain.
 
-Every served item is logged as an impression (feed request id + position), as one row per
-page that ``app.services.impressions`` moves into the interactions log seconds later;
+Every served item is logged as an impression (feed request id + position, one transaction);
 the cursor of the next page remembers what was served, so no later page repeats it.
 Visitors (no account) get the explore pipeline (trending + fresh), planned once per process
 for ``feed_cache_seconds``, and no impression logging.
@@ -37,6 +36,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    Float,
     Integer,
     String,
     and_,
@@ -45,6 +45,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    insert,
     literal,
     select,
 )
@@ -59,7 +60,6 @@ from app.feed.query import FeedQuery, FeedResult, SourceReport
 from app.feed.readers import SqlReader
 from app.models import (
     FeedEpoch,
-    FeedImpression,
     FeedPlan,
     Image,
     Interaction,
@@ -76,7 +76,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
-from app.services import accounts, impressions, notes
+from app.services import accounts, interactions, notes
 
 log = logging.getLogger(__name__)
 CURSOR_KIND = "feed"
@@ -357,6 +357,20 @@ def _statements(dialect: str) -> dict[str, Any]:
                 .outerjoin(avatar, avatar.id == User.avatar_image_id)
                 .where(among_ids(Note.id), visible))
 
+    if dialect == "postgresql":
+        # One statement for the page's impressions whatever their count (an executemany
+        # would be a round trip per row).
+        rows = func.unnest(bindparam("notes", type_=ARRAY(Integer)),
+                           bindparam("positions", type_=ARRAY(Integer))
+                           ).table_valued("note_id", "position").render_derived()
+        impressions: Any = insert(Interaction.__table__).from_select(
+            ["user_id", "note_id", "kind", "weight", "at", "feed_request_id", "position"],
+            select(bindparam("user_id", type_=Integer), rows.c.note_id,
+                   bindparam("kind", type_=String), bindparam("weight", type_=Float),
+                   bindparam("at", type_=Interaction.__table__.c.at.type),
+                   bindparam("feed_request_id", type_=String), rows.c.position))
+    else:
+        impressions = insert(Interaction.__table__)
     # The plan and the notes shown since it was made, in one read: an array on PostgreSQL,
     # a comma-separated string on SQLite.
     shown_ids = (func.array_agg(Interaction.note_id) if dialect == "postgresql"
@@ -365,13 +379,6 @@ def _statements(dialect: str) -> dict[str, Any]:
                                      Interaction.at >= FeedPlan.built_at,
                                      Interaction.kind == InteractionKind.IMPRESSION)
              .scalar_subquery())
-    # ... and those served in the last seconds, not moved into the interactions log yet
-    # (app.services.impressions): "3,4,5,6" from their pages' "3,4" and "5,6".
-    pending_ids = (func.string_agg(FeedImpression.note_ids, ",") if dialect == "postgresql"
-                   else func.group_concat(FeedImpression.note_ids))
-    pending = (select(pending_ids).where(FeedImpression.user_id == viewer,
-                                         FeedImpression.at >= FeedPlan.built_at)
-               .scalar_subquery())
     epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
     # One row whether or not there is a plan (the epoch is needed either way). On PostgreSQL
     # the same read makes this transaction's commit not wait for its WAL to reach the disk
@@ -387,7 +394,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     active = select(User.is_active).where(User.id == viewer).scalar_subquery()
     revoked = exists().where(RevokedToken.jti == bindparam("token_id", type_=String))
     plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report,
-                        shown, epoch, active, revoked, pending)
+                        shown, epoch, active, revoked)
                  .select_from(one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)))
     return {
         "plan": plan_read,
@@ -405,6 +412,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         "cards": cards(notes.visible_to(viewer),
                        exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
         "liked": select(Like.note_id).where(Like.user_id == viewer, among_ids(Like.note_id)),
+        "impressions": impressions,
     }
 
 
@@ -515,11 +523,34 @@ def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
 
 def _log_impressions(viewer_id: int, request_id: str,
                      page: list[tuple[PlanItem, Card]], offset: int) -> None:
-    """The page's impressions (one row, moved into the interactions log in batches by
-    ``app.services.impressions``), in the transaction of the plan read (which, on
-    PostgreSQL, made its commit asynchronous: see ``_statements``)."""
-    impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page], offset,
-                         utcnow())
+    """The page's impressions, in the transaction of the plan read (which, on PostgreSQL,
+    made its commit asynchronous: see ``_statements``)."""
+    row = {"user_id": viewer_id, "kind": InteractionKind.IMPRESSION.value,
+           "weight": interactions.weight_of(InteractionKind.IMPRESSION), "at": utcnow(),
+           "feed_request_id": request_id}
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_sql()["impressions"], {
+            **row, "notes": [item[0] for item, _ in page],
+            "positions": [offset + i for i in range(len(page))]})
+    else:
+        # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter
+        # processing cost as much as the insert. ``at`` goes through the column type's own
+        # bind processor, so it is stored exactly as the ORM stores it.
+        at = _sqlite_datetime(connection.dialect)(row["at"])
+        connection.exec_driver_sql(_SQLITE_IMPRESSIONS, [
+            (viewer_id, item[0], row["kind"], row["weight"], at, request_id, offset + i)
+            for i, (item, _) in enumerate(page)])
+
+
+_SQLITE_IMPRESSIONS = ("INSERT INTO interaction (user_id, note_id, kind, weight, at, "
+                       "feed_request_id, position) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+@functools.cache
+def _sqlite_datetime(dialect: Any) -> Any:
+    process = Interaction.__table__.c.at.type.bind_processor(dialect)
+    return process or (lambda value: value)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -622,7 +653,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             if too_old or (soon and _eager()):
                 row, soon = None, False
         if row is not None:
-            shown = _ids_of(row[4]) | impressions.parse_ids(row[8])
+            shown = _ids_of(row[4])
             queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
             if len(queue) < limit:
                 row = None

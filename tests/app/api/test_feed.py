@@ -15,9 +15,9 @@ from sqlalchemy import func, insert, select, update
 
 from app.extensions import db
 from app.feed.readers import SqlReader
-from app.models import FeedImpression, Interaction, InteractionKind, Note, Product, User
+from app.models import Interaction, InteractionKind, Note, Product, User
 from app.models.base import utcnow
-from app.services import feed, impressions, recommendations, search
+from app.services import feed, recommendations, search
 from indexer import IndexUnavailable
 from tests.factories import bearer, make_note, make_product, make_user
 
@@ -158,21 +158,12 @@ def test_pages_never_repeat_and_impressions_are_logged(client):
     second = _get(client, users[0], limit=5, cursor=first["next_cursor"])
     assert second["request_id"] == first["request_id"]
     assert not set(_ids(first)) & set(_ids(second)) and len(_ids(second)) == 5
-    logged = select(Interaction.note_id, Interaction.position).where(
-        Interaction.user_id == users[0].id, Interaction.kind == InteractionKind.IMPRESSION,
-        Interaction.feed_request_id == first["request_id"]).order_by(Interaction.position)
-    # Each page wrote one row; the interactions log gets them when they are moved.
-    pages = db.session.execute(select(FeedImpression.request_id, FeedImpression.first_position,
-                                      FeedImpression.note_ids)
-                               .where(FeedImpression.user_id == users[0].id)
-                               .order_by(FeedImpression.id)).all()
-    assert pages == [(first["request_id"], 0, ",".join(map(str, _ids(first)))),
-                     (first["request_id"], 5, ",".join(map(str, _ids(second))))]
-    assert db.session.execute(logged).all() == []
-    assert impressions.move() == (2, 10)
-    assert db.session.execute(logged).all() == list(zip(_ids(first) + _ids(second), range(10),
-                                                        strict=True))
-    assert impressions.pending_pages() == 0
+    rows = db.session.execute(
+        select(Interaction.note_id, Interaction.position)
+        .where(Interaction.user_id == users[0].id, Interaction.kind == InteractionKind.IMPRESSION,
+               Interaction.feed_request_id == first["request_id"])
+        .order_by(Interaction.position)).all()
+    assert rows == list(zip(_ids(first) + _ids(second), range(10), strict=True))
 
 
 def test_a_like_from_the_feed_changes_the_next_page(client):
@@ -302,8 +293,6 @@ def test_related_notes(client):
 
 
 def _impressions(user) -> int:
-    """The user's impressions in the interactions log, once served pages are moved there."""
-    impressions.move()
     return db.session.scalar(select(func.count(Interaction.id)).where(
         Interaction.user_id == user.id, Interaction.kind == InteractionKind.IMPRESSION))
 
