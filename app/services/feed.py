@@ -370,7 +370,10 @@ def _statements(dialect: str) -> dict[str, Any]:
                    bindparam("at", type_=Interaction.__table__.c.at.type),
                    bindparam("feed_request_id", type_=String), rows.c.position))
     else:
-        impressions = insert(Interaction.__table__)
+        # The driver's own executemany with plain tuples (``_log_impressions``): SQLAlchemy's
+        # per-row parameter processing cost as much as the insert.
+        impressions = ("INSERT INTO interaction (user_id, note_id, kind, weight, at, "
+                       "feed_request_id, position) VALUES (?, ?, ?, ?, ?, ?, ?)")
     # The plan and the notes shown since it was made, in one read: an array on PostgreSQL,
     # a comma-separated string on SQLite.
     shown_ids = (func.array_agg(Interaction.note_id) if dialect == "postgresql"
@@ -534,17 +537,12 @@ def _log_impressions(viewer_id: int, request_id: str,
             **row, "notes": [item[0] for item, _ in page],
             "positions": [offset + i for i in range(len(page))]})
     else:
-        # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter
-        # processing cost as much as the insert. ``at`` goes through the column type's own
-        # bind processor, so it is stored exactly as the ORM stores it.
+        # ``at`` goes through the column type's own bind processor, so it is stored exactly
+        # as the ORM stores it.
         at = _sqlite_datetime(connection.dialect)(row["at"])
-        connection.exec_driver_sql(_SQLITE_IMPRESSIONS, [
+        connection.exec_driver_sql(_sql()["impressions"], [
             (viewer_id, item[0], row["kind"], row["weight"], at, request_id, offset + i)
             for i, (item, _) in enumerate(page)])
-
-
-_SQLITE_IMPRESSIONS = ("INSERT INTO interaction (user_id, note_id, kind, weight, at, "
-                       "feed_request_id, position) VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 @functools.cache

@@ -115,7 +115,7 @@ def test_a_token_used_before_is_still_refused_once_expired(client):
     for path in ("/api/v1/auth/me", "/api/v1/feed?limit=2"):
         resp = client.get(path, headers=headers)
         assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "token_expired"
-    # A token that differs in its signature is not the cached one.
+    # The same token with its signature changed is refused.
     head, payload, signature = token.split(".")
     forged = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
     resp = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
