@@ -4,12 +4,16 @@ import gc
 
 from app import create_app
 from app.schema import start_checkpointer
+from app.services.impressions import start_counter
 
 app = create_app(require_current_schema=True)
 # On SQLite, WAL checkpoints in a thread of each serving process rather than on a request
 # (app.schema.Checkpointer). A process forked after this line (gunicorn --preload) would not
 # have the thread: the connections' own autocheckpoint still bounds the WAL.
 checkpointer = start_checkpointer(app)
+# Served feed pages' impressions rolled up into per-note daily counts every few seconds, from a
+# thread of each serving process (app.services.impressions).
+impression_counter = start_counter(app)
 
 # Everything loaded so far (the app, SQLAlchemy's metadata, numpy and implicit for serving the
 # model) lives as long as the process: move it out of the garbage collector's sight, so a

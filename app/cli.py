@@ -229,6 +229,17 @@ def feed_plans(active_days: int | None, user_ids: tuple[int, ...], quiet: bool) 
                + (f" ({took / made * 1000:.0f} ms each)" if made else ""))
 
 
+@feed_cli.command("impressions")
+def feed_impressions() -> None:
+    """Count served feed pages into per-note daily impressions now (server processes do it
+    every few seconds by themselves)."""
+    from app.services import impressions
+
+    pages = impressions.count()
+    click.echo(f"counted the impressions of {pages} pages; "
+               f"{impressions.uncounted_pages()} pages waiting")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)

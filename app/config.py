@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     feed_freshness_half_life_hours: float = Field(72.0, gt=0)
     feed_cache_seconds: float = Field(60.0, ge=0)      # shared lists (trending, fresh, topics)
     feed_served_memory: int = Field(600, ge=20)        # ids a cursor remembers as served
+    # Served pages' impressions (one row per page) are rolled up into per-note daily counts by
+    # a thread of each server process this often (app.services.impressions); 0: only by
+    # `flask feed impressions` and the nightly job.
+    feed_impression_count_seconds: float = Field(10.0, ge=0)
     # Feed plans (app.models.feed): the pipeline runs once for this many pages, and page
     # requests serve windows of the plan. An older plan is still served while a worker plans
     # again (refresh); one past the max age is planned again before serving.
@@ -209,7 +213,10 @@ class Settings(BaseSettings):
                 "settle-commissions": {"task": "app.tasks.settle_commissions",
                                        "schedule": commerce},
                 "purge-idempotency-keys": {"task": "app.tasks.purge_idempotency_keys",
-                                           "schedule": _cron("17 * * * *")}}
+                                           "schedule": _cron("17 * * * *")},
+                # Server processes count every few seconds; this catches what they left.
+                "count-feed-impressions": {"task": "app.tasks.count_feed_impressions",
+                                           "schedule": 300.0}}
 
     @property
     def uploads_dir(self) -> Path:

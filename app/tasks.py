@@ -131,3 +131,11 @@ def build_feed_plans(active_days: int | None = None) -> int:
     from app.services import feed
 
     return feed.build_plans(active_days=active_days)
+
+
+@celery.task(**TASK_DEFAULTS)
+def count_feed_impressions() -> int:
+    """Roll served feed pages up into per-note daily impression counts (each page once)."""
+    from app.services import impressions
+
+    return impressions.count()

@@ -81,13 +81,17 @@ class SqlReader:
     # -- viewer ---------------------------------------------------------------------------
 
     def viewer(self, user_id: int | None, now: float) -> Viewer:
-        """Everything the filters and the blend need to know about the viewer, in 5 reads."""
+        """Everything the filters and the blend need to know about the viewer, in 6 reads."""
+        from app.services import impressions
+
         if user_id is None:
             return Viewer()
         since = _dt(now) - timedelta(hours=self.settings.feed_seen_window_hours)
-        seen = db.session.scalars(select(Interaction.note_id).where(
+        # Shown: the feed's own pages, and impressions the apps sent (other surfaces).
+        seen = impressions.shown_since(user_id, since)
+        seen.update(db.session.scalars(select(Interaction.note_id).where(
             Interaction.user_id == user_id, Interaction.at >= since,
-            Interaction.kind == InteractionKind.IMPRESSION))
+            Interaction.kind == InteractionKind.IMPRESSION)))
         blocked = db.session.execute(select(Block.blocker_id, Block.blocked_id).where(
             or_(Block.blocker_id == user_id, Block.blocked_id == user_id))).all()
         hidden = db.session.execute(select(NotInterested.note_id, NotInterested.author_id)
@@ -149,6 +153,8 @@ class SqlReader:
         return self._cached(f"trending:{n}", make)
 
     def fresh(self, n: int, now: float):
+        from app.services import impressions
+
         def make():
             since = _dt(now) - timedelta(days=self.settings.feed_fresh_days)
             rows = db.session.execute(
@@ -163,6 +169,8 @@ class SqlReader:
                 .where(among(Interaction.note_id, [r[0] for r in rows]),
                        Interaction.kind == InteractionKind.IMPRESSION)
                 .group_by(Interaction.note_id)).all())
+            for note_id, served in impressions.feed_counts([r[0] for r in rows]).items():
+                shown[note_id] = shown.get(note_id, 0) + served
             cap = self.settings.feed_fresh_max_impressions
             return [(nid, _ts(at)) for nid, at in rows if shown.get(nid, 0) < cap][:n]
         return self._cached(f"fresh:{n}", make)
@@ -207,8 +215,11 @@ class SqlReader:
     # -- facts ----------------------------------------------------------------------------
 
     def _log_counts(self, ids: list[int]) -> dict[int, dict[str, int]]:
-        """Impressions and purchases per note from the log (no counter column has them),
-        each note's counts cached for ``feed_cache_seconds``: the heaviest read of a request."""
+        """Impressions and purchases per note from the logs (no counter column has them): the
+        feed's daily impression counts plus the interactions log. Each note's counts cached
+        for ``feed_cache_seconds``: the heaviest read of a request."""
+        from app.services import impressions
+
         ttl = self.settings.feed_cache_seconds
         now = time.monotonic()
         with _LOCK:
@@ -224,6 +235,8 @@ class SqlReader:
                                                  InteractionKind.PURCHASE)))
                     .group_by(Interaction.note_id, Interaction.kind)):
                 fresh[note_id][getattr(kind, "value", kind)] = n
+            for note_id, n in impressions.feed_counts(missing).items():
+                fresh[note_id]["impression"] = fresh[note_id].get("impression", 0) + n
             if ttl > 0:
                 with _LOCK:
                     if len(store) > 200_000:

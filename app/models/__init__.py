@@ -27,7 +27,7 @@ from app.models.engagement import (
     ReportStatus,
     Save,
 )
-from app.models.feed import FeedEpoch, FeedPlan
+from app.models.feed import FeedEpoch, FeedImpressionPage, FeedPlan, NoteImpressionDay
 from app.models.image import Image
 from app.models.interaction import Interaction, InteractionKind, Notification, NotificationKind
 from app.models.note import (
@@ -49,7 +49,8 @@ __all__ = [
     "Block", "Collection", "Comment", "Follow", "Interaction", "InteractionKind", "Like",
     "NotInterested", "Notification", "NotificationKind", "Report", "ReportReason",
     "ReportStatus", "Save", "SearchOutbox",
-    "Base", "FeedEpoch", "FeedPlan", "Hashtag", "Image", "Note", "NoteHashtag", "NoteImage",
+    "Base", "FeedEpoch", "FeedImpressionPage", "FeedPlan", "NoteImpressionDay", "Hashtag",
+    "Image", "Note", "NoteHashtag", "NoteImage",
     "NoteMention",
     "NoteProduct",
     "Product", "ProductImage", "ProductStatus", "RevokedToken", "Role", "User", "Visibility",

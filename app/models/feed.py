@@ -11,10 +11,21 @@ topics) deletes the plan, so the next page is planned again with it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -50,3 +61,54 @@ class FeedEpoch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FeedImpressionPage(Base):
+    """The impressions of one served feed page, in one row: who, the feed request id, the
+    position of the page's first note and its notes in order (``"12,5,9"``: the note at
+    index i was at position ``first_position + i``). This is the feed's impression log; a
+    click, like or order made from the feed carries the same request id and position, so it
+    traces back to the slot.
+
+    Written as 20 rows of ``interaction`` (five indexes each), a page's impressions cost more
+    than serving the page (BENCHMARKS.md); this is one row and one index entry. Readers:
+
+    - what was shown to whom and when (the page's "already shown" check, the pipeline's seen
+      filter) reads these rows by (user_id, at);
+    - how often a note was shown (the fresh source, engagement rates, creator analytics)
+      reads ``NoteImpressionDay``, which ``app.services.impressions.count`` rolls these rows
+      up into (``counted`` marks the rows it has added, exactly once).
+
+    Impressions the apps send themselves (``POST /api/v1/events``, for surfaces the server
+    does not log) stay in ``interaction``; readers add both.
+    """
+
+    __tablename__ = "feed_impression_page"
+    __table_args__ = (
+        Index("ix_feed_impression_page_user_id_at", "user_id", "at"),
+        # Only the rows not counted yet: the counter's queue, empty most of the time.
+        Index("ix_feed_impression_page_uncounted", "id",
+              sqlite_where=text("NOT counted"), postgresql_where=text("NOT counted")),
+    )
+
+    # BIGINT on PostgreSQL (one row per page served); SQLite only autoincrements INTEGER.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(String(64))
+    first_position: Mapped[int]
+    note_ids: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    counted: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class NoteImpressionDay(Base):
+    """How many times a note was shown in the feed on a day (UTC), rolled up from
+    ``FeedImpressionPage`` by ``app.services.impressions.count``."""
+
+    __tablename__ = "note_impression_day"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    impressions: Mapped[int] = mapped_column(default=0)

@@ -1,6 +1,8 @@
 """Creator analytics: what each note did over a date range, from impression to commission.
 
-Signals come from the interactions log (the creator's own activity left out); orders from
+Signals come from the interactions log (the creator's own activity left out) and, for the
+feed's impressions, from their daily counts per note (which lag the pages served by seconds:
+``app.services.impressions``); orders from
 orders paid within the range that were placed from the note, counting only the lines of
 products the note tags; GMV is what buyers paid net of refunds; commission is the creator's
 own ledger entries for those orders, estimated and settled (void ones left out). Money is in
@@ -28,6 +30,7 @@ from app.models import (
     Order,
     OrderLine,
 )
+from app.services import impressions
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -133,6 +136,9 @@ def creator_stats(creator_id: int, start: date | None = None, end: date | None =
         .group_by(Interaction.note_id, Interaction.kind))
     for note_id, kind, n in signals:
         setattr(stats(note_id), SIGNALS[kind], int(n))
+    # The feed's impressions are counted per note and day (app.services.impressions).
+    for note_id, n in impressions.daily_counts(creator_id, start, end).items():
+        stats(note_id).impressions += n
 
     from_notes = (Order.note_id == Note.id) & (Note.author_id == creator_id) \
         & (Order.paid_at >= since) & (Order.paid_at < until) & (Order.currency == currency)

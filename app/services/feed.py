@@ -15,7 +15,8 @@ that also reads the cards), and the author cap of the page. The plan is made aga
   left; without a worker an old plan or one of another model is made again before serving;
 - for everyone active lately by ``flask feed plans`` / the nightly job after a retrain.
 
-Every served item is logged as an impression (feed request id + position, one transaction);
+Every served page is logged as one impression row (the feed request id, the position of its
+first note and its notes in order: ``app.services.impressions``), in the page's transaction;
 the cursor of the next page remembers what was served, so no later page repeats it.
 Visitors (no account) get the explore pipeline (trending + fresh), planned once per process
 for ``feed_cache_seconds``, and no impression logging.
@@ -36,7 +37,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    Float,
     Integer,
     String,
     and_,
@@ -45,7 +45,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    insert,
     literal,
     select,
 )
@@ -60,10 +59,10 @@ from app.feed.query import FeedQuery, FeedResult, SourceReport
 from app.feed.readers import SqlReader
 from app.models import (
     FeedEpoch,
+    FeedImpressionPage,
     FeedPlan,
     Image,
     Interaction,
-    InteractionKind,
     Like,
     Note,
     NoteImage,
@@ -76,7 +75,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
-from app.services import accounts, interactions, notes
+from app.services import accounts, impressions, notes
 
 log = logging.getLogger(__name__)
 CURSOR_KIND = "feed"
@@ -325,7 +324,7 @@ def _send_refresh(user_id: int) -> None:
 
 @functools.cache
 def _statements(dialect: str) -> dict[str, Any]:
-    """The page's reads and its impression insert, built once per database kind with bound
+    """The page's reads, built once per database kind with bound
     parameters (``:viewer``, ``:ids``): building a statement costs more than running these
     indexed reads, and every page runs the same ones."""
     viewer = bindparam("viewer", type_=Integer)
@@ -357,30 +356,12 @@ def _statements(dialect: str) -> dict[str, Any]:
                 .outerjoin(avatar, avatar.id == User.avatar_image_id)
                 .where(among_ids(Note.id), visible))
 
-    if dialect == "postgresql":
-        # One statement for the page's impressions whatever their count (an executemany
-        # would be a round trip per row).
-        rows = func.unnest(bindparam("notes", type_=ARRAY(Integer)),
-                           bindparam("positions", type_=ARRAY(Integer))
-                           ).table_valued("note_id", "position").render_derived()
-        impressions: Any = insert(Interaction.__table__).from_select(
-            ["user_id", "note_id", "kind", "weight", "at", "feed_request_id", "position"],
-            select(bindparam("user_id", type_=Integer), rows.c.note_id,
-                   bindparam("kind", type_=String), bindparam("weight", type_=Float),
-                   bindparam("at", type_=Interaction.__table__.c.at.type),
-                   bindparam("feed_request_id", type_=String), rows.c.position))
-    else:
-        # The driver's own executemany with plain tuples (``_log_impressions``): SQLAlchemy's
-        # per-row parameter processing cost as much as the insert.
-        impressions = ("INSERT INTO interaction (user_id, note_id, kind, weight, at, "
-                       "feed_request_id, position) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    # The plan and the notes shown since it was made, in one read: an array on PostgreSQL,
-    # a comma-separated string on SQLite.
-    shown_ids = (func.array_agg(Interaction.note_id) if dialect == "postgresql"
-                 else func.group_concat(Interaction.note_id))
-    shown = (select(shown_ids).where(Interaction.user_id == viewer,
-                                     Interaction.at >= FeedPlan.built_at,
-                                     Interaction.kind == InteractionKind.IMPRESSION)
+    # The plan and the notes served since it was made (the pages' impression rows), in one
+    # read: their note lists joined by commas.
+    pages = FeedImpressionPage.__table__.c
+    shown_ids = (func.string_agg(pages.note_ids, literal(",")) if dialect == "postgresql"
+                 else func.group_concat(pages.note_ids))
+    shown = (select(shown_ids).where(pages.user_id == viewer, pages.at >= FeedPlan.built_at)
              .scalar_subquery())
     epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
     # One row whether or not there is a plan (the epoch is needed either way). On PostgreSQL
@@ -415,7 +396,6 @@ def _statements(dialect: str) -> dict[str, Any]:
         "cards": cards(notes.visible_to(viewer),
                        exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
         "liked": select(Like.note_id).where(Like.user_id == viewer, among_ids(Like.note_id)),
-        "impressions": impressions,
     }
 
 
@@ -522,33 +502,6 @@ def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
         if len(page) == limit:
             break
     return page
-
-
-def _log_impressions(viewer_id: int, request_id: str,
-                     page: list[tuple[PlanItem, Card]], offset: int) -> None:
-    """The page's impressions, in the transaction of the plan read (which, on PostgreSQL,
-    made its commit asynchronous: see ``_statements``)."""
-    row = {"user_id": viewer_id, "kind": InteractionKind.IMPRESSION.value,
-           "weight": interactions.weight_of(InteractionKind.IMPRESSION), "at": utcnow(),
-           "feed_request_id": request_id}
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_sql()["impressions"], {
-            **row, "notes": [item[0] for item, _ in page],
-            "positions": [offset + i for i in range(len(page))]})
-    else:
-        # ``at`` goes through the column type's own bind processor, so it is stored exactly
-        # as the ORM stores it.
-        at = _sqlite_datetime(connection.dialect)(row["at"])
-        connection.exec_driver_sql(_sql()["impressions"], [
-            (viewer_id, item[0], row["kind"], row["weight"], at, request_id, offset + i)
-            for i, (item, _) in enumerate(page)])
-
-
-@functools.cache
-def _sqlite_datetime(dialect: Any) -> Any:
-    process = Interaction.__table__.c.at.type.bind_processor(dialect)
-    return process or (lambda value: value)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -672,7 +625,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     offset = len(served_list)
     if viewer_id is not None:
         if page:
-            _log_impressions(viewer_id, request_id, page, offset)
+            impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page], offset,
+                                 utcnow())   # after a plan made on this request
         db.session.commit()
         left = len(queue) - len(page)
         if not planned_now and not _eager() and (soon or left < 2 * limit):

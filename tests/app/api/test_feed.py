@@ -15,9 +15,9 @@ from sqlalchemy import func, insert, select, update
 
 from app.extensions import db
 from app.feed.readers import SqlReader
-from app.models import Interaction, InteractionKind, Note, Product, User
+from app.models import FeedImpressionPage, Interaction, InteractionKind, Note, Product, User
 from app.models.base import utcnow
-from app.services import feed, recommendations, search
+from app.services import feed, impressions, recommendations, search
 from indexer import IndexUnavailable
 from tests.factories import bearer, make_note, make_product, make_user
 
@@ -158,12 +158,12 @@ def test_pages_never_repeat_and_impressions_are_logged(client):
     second = _get(client, users[0], limit=5, cursor=first["next_cursor"])
     assert second["request_id"] == first["request_id"]
     assert not set(_ids(first)) & set(_ids(second)) and len(_ids(second)) == 5
-    rows = db.session.execute(
-        select(Interaction.note_id, Interaction.position)
-        .where(Interaction.user_id == users[0].id, Interaction.kind == InteractionKind.IMPRESSION,
-               Interaction.feed_request_id == first["request_id"])
-        .order_by(Interaction.position)).all()
-    assert rows == list(zip(_ids(first) + _ids(second), range(10), strict=True))
+    # One impression row per page: the request id, each note's position in the session.
+    assert impressions.slots(first["request_id"]) == list(
+        zip(_ids(first) + _ids(second), range(10), strict=True))
+    pages = db.session.scalars(select(FeedImpressionPage).order_by(FeedImpressionPage.id)).all()
+    assert [(p.user_id, p.first_position, p.counted) for p in pages] == [
+        (users[0].id, 0, False), (users[0].id, 5, False)]
 
 
 def test_a_like_from_the_feed_changes_the_next_page(client):
@@ -244,9 +244,10 @@ def test_visitors_get_trending_and_new_notes_and_nothing_is_logged(client):
     _world()
     page = _get(client, limit=6)
     assert set(page["sources"]) <= {"trending", "fresh", "latest"} and len(page["items"]) == 6
+    assert _get(client, limit=6, cursor=page["next_cursor"])["items"]
+    assert db.session.scalar(select(func.count(FeedImpressionPage.id))) == 0
     assert db.session.scalar(select(Interaction.id).where(
         Interaction.kind == InteractionKind.IMPRESSION).limit(1)) is None
-    assert _get(client, limit=6, cursor=page["next_cursor"])["items"]
 
 
 def test_cursors_are_checked(client):
@@ -293,8 +294,7 @@ def test_related_notes(client):
 
 
 def _impressions(user) -> int:
-    return db.session.scalar(select(func.count(Interaction.id)).where(
-        Interaction.user_id == user.id, Interaction.kind == InteractionKind.IMPRESSION))
+    return impressions.served_count(user.id)
 
 
 def test_a_revoked_token_or_a_closed_account_gets_no_page_and_logs_nothing(client):

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from app.api.feed import FeedOut
 from app.extensions import db
-from app.models import FeedPlan, Interaction, InteractionKind, Note, Product, Visibility
+from app.models import FeedPlan, Note, Product, Visibility
 from app.models.base import utcnow
-from app.services import feed
+from app.services import feed, impressions
 from tests.app.api.test_feed import _get, _ids, _train, _world
 from tests.conftest import redis_up
 from tests.factories import bearer, make_note, make_product, make_user
@@ -47,9 +47,7 @@ def test_later_pages_and_new_sessions_are_served_from_the_plan(client):
     assert second["model_id"] == first["model_id"] and "collaborative" in second["sources"]
     item = second["items"][0]
     assert item["reason"]["text_zh"] and item["reason"]["text_en"] and item["source"]
-    logged = db.session.scalar(select(func.count(Interaction.id)).where(
-        Interaction.user_id == viewer.id, Interaction.kind == InteractionKind.IMPRESSION))
-    assert logged == 15
+    assert impressions.served_count(viewer.id) == 15
 
 
 def test_the_feed_json_is_what_its_schema_documents(client):

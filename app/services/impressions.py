@@ -1,0 +1,237 @@
+"""Feed impressions: one row per served page, rolled up into daily counts per note.
+
+A feed page shows 20 notes. Logged as 20 rows of ``interaction`` (five indexes each), its
+impressions cost more than serving the page and held SQLite's write lock long enough for the
+other server process to queue behind it (BENCHMARKS.md). So the page writes one
+``FeedImpressionPage`` row in its own transaction (``log_page``: a crash loses nothing), and
+the two kinds of readers read what suits them:
+
+- *what was shown to whom* (the page's "already shown since the plan" check, the pipeline's
+  seen filter): the person's pages by (user_id, at), ``shown_since``;
+- *how often a note was shown* (the fresh source, engagement rates, creator analytics):
+  ``NoteImpressionDay``, which ``count`` rolls pages up into, ``feed_counts`` and
+  ``daily_counts``. Counts lag the pages by up to ``feed_impression_count_seconds``.
+
+Who counts: a thread of each server process every ``feed_impression_count_seconds``
+(``start_counter``, from ``wsgi.py``), ``flask feed impressions`` on demand, and the nightly
+job. Counting is safe to run anywhere at once and counts each page exactly once: a batch
+claims its pages with one UPDATE (``counted``, only rows not counted yet) and adds their
+counts in the same transaction. On PostgreSQL a second counter waits for the first's rows and
+then finds them counted; on SQLite the UPDATE takes the write lock, so counters run one after
+the other.
+
+Impressions the apps send themselves (``POST /api/v1/events``) stay in ``interaction``;
+every reader adds both.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Date, bindparam, func, select, text
+
+from app.config import get_settings
+from app.extensions import db
+from app.models import FeedImpressionPage, NoteImpressionDay
+from app.models.base import UtcDateTime
+
+log = logging.getLogger(__name__)
+
+BATCH_PAGES = 5000
+
+_INSERT = ("INSERT INTO feed_impression_page (user_id, request_id, first_position, note_ids, "
+           "at) VALUES ({0}, {0}, {0}, {0}, {0})")
+# The batch: the oldest pages not counted yet (``NOT counted`` as written in the partial
+# index, so both databases read the index, not the table). The outer condition re-checks rows
+# another counter claimed meanwhile (PostgreSQL re-reads a row it waited for).
+_CLAIM = text(
+    "UPDATE feed_impression_page SET counted = true WHERE id IN ("
+    "  SELECT id FROM feed_impression_page WHERE NOT counted ORDER BY id LIMIT :batch) "
+    "AND NOT counted RETURNING at, note_ids").columns(at=UtcDateTime())
+# Notes hard-deleted since they were served are skipped (``WHERE EXISTS``).
+_ADD = text(
+    "INSERT INTO note_impression_day (note_id, day, impressions) "
+    "SELECT :note_id, :day, :n WHERE EXISTS (SELECT 1 FROM note WHERE note.id = :note_id) "
+    "ON CONFLICT (note_id, day) "
+    "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions"
+).bindparams(bindparam("day", type_=Date()))
+
+
+def log_page(viewer_id: int, request_id: str, note_ids: Iterable[int], first_position: int,
+             at: datetime) -> None:
+    """One served page's impressions, in the caller's transaction."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    params = (viewer_id, request_id, first_position, ",".join(map(str, note_ids)),
+              _datetime_bind(dialect)(at))
+    # The driver's own statement: the hottest write of the app (SQLAlchemy's statement
+    # machinery cost more than the insert).
+    connection.exec_driver_sql(_insert(dialect.paramstyle), params)
+
+
+@functools.cache
+def _insert(paramstyle: str) -> str:
+    return _INSERT.format("?" if paramstyle == "qmark" else "%s")
+
+
+@functools.cache
+def _datetime_bind(dialect: Any) -> Any:
+    """``at`` through the column type's own bind processing, so it is stored exactly as the
+    ORM stores it."""
+    column_type = FeedImpressionPage.__table__.c.at.type
+    process = column_type.bind_processor(dialect)
+
+    def bind(value: datetime) -> Any:
+        value = column_type.process_bind_param(value, dialect)
+        return process(value) if process else value
+    return bind
+
+
+def parse_ids(value: Any) -> set[int]:
+    """Note ids from ``note_ids`` strings, or an aggregate of them ("1,2,3"), or None."""
+    if not value:
+        return set()
+    return {int(i) for i in str(value).split(",") if i}
+
+
+def shown_since(user_id: int, since: datetime) -> set[int]:
+    """Notes the feed served this person since ``since``."""
+    out: set[int] = set()
+    for ids in db.session.scalars(select(FeedImpressionPage.note_ids).where(
+            FeedImpressionPage.user_id == user_id, FeedImpressionPage.at >= since)):
+        out |= parse_ids(ids)
+    return out
+
+
+def slots(request_id: str) -> list[tuple[int, int]]:
+    """(note id, position) of every note a feed session (request id) served, by position:
+    what a click or an order that carries the request id and a position was made from."""
+    out: list[tuple[int, int]] = []
+    for first, note_ids in db.session.execute(
+            select(FeedImpressionPage.first_position, FeedImpressionPage.note_ids)
+            .where(FeedImpressionPage.request_id == request_id)):
+        out.extend((int(n), first + i) for i, n in enumerate(note_ids.split(",")))
+    return sorted(out, key=lambda slot: slot[1])
+
+
+def served_count(user_id: int) -> int:
+    """How many notes the feed has served this person (all their pages)."""
+    return sum(len(ids.split(",")) for ids in db.session.scalars(
+        select(FeedImpressionPage.note_ids).where(FeedImpressionPage.user_id == user_id)))
+
+
+def _count_batch(batch: int) -> int:
+    """Claim up to ``batch`` pages and add their impressions to the daily counts, in one
+    transaction. Returns the number of pages counted."""
+    try:
+        rows = db.session.execute(_CLAIM, {"batch": batch}).all()
+        counts: Counter[tuple[int, date]] = Counter()
+        for at, note_ids in rows:
+            day = at.date()
+            for note_id in parse_ids(note_ids):
+                counts[note_id, day] += 1
+        if counts:
+            db.session.execute(_ADD, [{"note_id": n, "day": d, "n": c}
+                                      for (n, d), c in sorted(counts.items())])
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(rows)
+
+
+def count(batch: int = BATCH_PAGES, *, limit_batches: int | None = None) -> int:
+    """Roll served pages up into ``NoteImpressionDay``, oldest first, ``batch`` pages per
+    transaction, until none are left (or after ``limit_batches``). Returns the pages counted.
+    Safe to run in several processes at once; each page is counted once."""
+    pages = done = 0
+    while limit_batches is None or done < limit_batches:
+        n = _count_batch(batch)
+        pages, done = pages + n, done + 1
+        if n < batch:
+            break
+    return pages
+
+
+def uncounted_pages() -> int:
+    """Pages served but not counted yet."""
+    return int(db.session.scalar(select(func.count(FeedImpressionPage.id))
+                                 .where(FeedImpressionPage.counted.is_(False))) or 0)
+
+
+def feed_counts(note_ids: list[int]) -> dict[int, int]:
+    """Feed impressions per note, all time (counted pages)."""
+    if not note_ids:
+        return {}
+    from app.feed.readers import among
+
+    return {note_id: int(n) for note_id, n in db.session.execute(
+        select(NoteImpressionDay.note_id, func.sum(NoteImpressionDay.impressions))
+        .where(among(NoteImpressionDay.note_id, note_ids))
+        .group_by(NoteImpressionDay.note_id))}
+
+
+def daily_counts(author_id: int, start: date, end: date) -> dict[int, int]:
+    """Feed impressions per note of this author, ``start`` to ``end`` inclusive (UTC days).
+    (The feed never serves people their own notes.)"""
+    from app.models import Note
+
+    return {note_id: int(n) for note_id, n in db.session.execute(
+        select(NoteImpressionDay.note_id, func.sum(NoteImpressionDay.impressions))
+        .join(Note, Note.id == NoteImpressionDay.note_id)
+        .where(Note.author_id == author_id, NoteImpressionDay.day >= start,
+               NoteImpressionDay.day <= end)
+        .group_by(NoteImpressionDay.note_id))}
+
+
+class ImpressionCounter:
+    """Runs ``count`` every ``interval`` seconds from a daemon thread (one per server process;
+    several at once are fine). A failure is logged and tried again next time: the pages stay
+    uncounted until then."""
+
+    def __init__(self, app: Flask, interval: float) -> None:
+        self.app = app
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        with self.app.app_context():
+            try:
+                return count(limit_batches=10)
+            finally:
+                db.session.remove()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - a locked or unreachable database: next time
+                log.exception("could not count feed impressions")
+
+    def start(self) -> ImpressionCounter:
+        self._thread = threading.Thread(target=self._loop, name="impression-counter",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def start_counter(app: Flask) -> ImpressionCounter | None:
+    """A running ``ImpressionCounter`` for this process (None when
+    ``feed_impression_count_seconds`` is 0: then the nightly job and ``flask feed
+    impressions`` count)."""
+    with app.app_context():
+        interval = get_settings().feed_impression_count_seconds
+    return ImpressionCounter(app, interval).start() if interval > 0 else None

@@ -1,0 +1,175 @@
+"""Served feed pages' impressions: one row per page, read as they are by "what was shown to
+whom", and rolled up into per-note daily counts, exactly once, by any number of counters."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from app.config import get_settings
+from app.extensions import db
+from app.feed.readers import SqlReader
+from app.models import FeedImpressionPage, Note, NoteImpressionDay
+from app.models.base import utcnow
+from app.services import analytics, impressions, interactions
+from tests.factories import make_note, make_user
+
+
+def _counts() -> dict[tuple[int, object], int]:
+    return {(r.note_id, r.day): r.impressions
+            for r in db.session.scalars(select(NoteImpressionDay))}
+
+
+def _pages(n_pages: int, per_page: int = 4, at: datetime | None = None, viewer=None):
+    viewer = viewer or make_user()
+    notes = [make_note() for _ in range(n_pages * per_page)]
+    at = at or utcnow().replace(microsecond=123456)
+    for p in range(n_pages):
+        ids = [n.id for n in notes[p * per_page:(p + 1) * per_page]]
+        impressions.log_page(viewer.id, f"req-{p // 2}", ids, (p % 2) * per_page, at)
+    db.session.commit()
+    return viewer, notes, at
+
+
+def test_a_page_is_one_row_with_its_request_positions_and_time():
+    viewer, notes, at = _pages(2)
+    rows = db.session.scalars(select(FeedImpressionPage).order_by(FeedImpressionPage.id)).all()
+    assert [(r.user_id, r.request_id, r.first_position, r.at, r.counted) for r in rows] == [
+        (viewer.id, "req-0", 0, at, False), (viewer.id, "req-0", 4, at, False)]
+    assert impressions.slots("req-0") == [(n.id, i) for i, n in enumerate(notes)]
+    assert impressions.served_count(viewer.id) == 8
+
+
+def test_pages_are_counted_per_note_and_day_exactly_once():
+    day = datetime(2026, 3, 1, 23, 59, 30, tzinfo=UTC)
+    viewer, notes, _ = _pages(3, at=day)
+    _pages(1, at=day + timedelta(minutes=1), viewer=viewer)   # the next UTC day
+    # The same note on two pages of the day counts twice.
+    impressions.log_page(viewer.id, "again", [notes[0].id], 0, day)
+    db.session.commit()
+    assert impressions.uncounted_pages() == 5 and _counts() == {}
+    assert impressions.count(batch=2) == 5                    # three batches: 2, 2, 1
+    counts = _counts()
+    assert counts[notes[0].id, day.date()] == 2
+    assert counts[notes[11].id, day.date()] == 1
+    assert sum(v for (_, d), v in counts.items() if d == day.date()) == 13
+    assert sum(v for (_, d), v in counts.items() if d > day.date()) == 4
+    assert impressions.uncounted_pages() == 0
+    assert impressions.count() == 0 and _counts() == counts  # counting again adds nothing
+    # A later page adds to the same day's row.
+    impressions.log_page(viewer.id, "later", [notes[0].id], 0, day)
+    db.session.commit()
+    assert impressions.count() == 1 and _counts()[notes[0].id, day.date()] == 3
+
+
+def test_a_note_deleted_before_counting_is_skipped():
+    _, notes, at = _pages(1)
+    db.session.execute(delete(Note).where(Note.id == notes[1].id))
+    db.session.commit()
+    assert impressions.count() == 1
+    assert sorted(_counts()) == sorted((n.id, at.date()) for n in notes if n is not notes[1])
+
+
+def test_counters_at_once_count_each_page_exactly_once(app):
+    _, notes, _ = _pages(60, per_page=5)
+    counted: list[int] = []
+    errors: list[BaseException] = []
+
+    def counter() -> None:
+        with app.app_context():
+            try:
+                counted.append(sum(impressions.count(batch=4, limit_batches=1)
+                                   for _ in range(20)))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=counter) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    left = impressions.count()   # whatever a counter left for lack of turns
+    assert sum(counted) + left == 60
+    assert set(_counts().values()) == {1} and len(_counts()) == 300
+    assert impressions.uncounted_pages() == 0
+
+
+def test_the_seen_filter_reads_the_pages_and_the_apps_impressions():
+    viewer, notes, _ = _pages(2)
+    other = make_note()
+    interactions.ingest_events(viewer.id, [{"client_event_id": "e1", "kind": "impression",
+                                            "note_id": other.id}])
+    db.session.commit()
+    reader = SqlReader(get_settings(), {})
+    assert {n.id for n in notes} | {other.id} <= reader.viewer(viewer.id, time.time()).seen
+
+
+def test_pages_older_than_the_seen_window_are_not_seen():
+    viewer = make_user()
+    note = make_note()
+    old = utcnow() - timedelta(hours=get_settings().feed_seen_window_hours + 1)
+    impressions.log_page(viewer.id, "old", [note.id], 0, old)
+    db.session.commit()
+    assert note.id not in SqlReader(get_settings(), {}).viewer(viewer.id, time.time()).seen
+
+
+def test_notes_shown_often_leave_the_fresh_source_and_count_in_facts():
+    cap = get_settings().feed_fresh_max_impressions
+    shown, new = make_note(), make_note()
+    viewer = make_user()
+    for i in range(cap):
+        impressions.log_page(viewer.id, f"r{i}", [shown.id], 0, utcnow())
+    db.session.commit()
+    assert impressions.count() == cap
+    reader = SqlReader(get_settings(), {})
+    fresh = {note_id for note_id, _ in reader.fresh(10, time.time())}
+    assert new.id in fresh and shown.id not in fresh
+    someone = reader.viewer(make_user().id, time.time())
+    facts = reader.facts([shown.id, new.id], someone)
+    assert facts[shown.id].impressions == cap and facts[new.id].impressions == 0
+
+
+def test_creator_analytics_count_the_feeds_impressions_by_day():
+    creator = make_user()
+    note = make_note(author=creator)
+    viewer = make_user()
+    today = utcnow()
+    yesterday = today - timedelta(days=1)
+    for at in (today, today, yesterday):
+        impressions.log_page(viewer.id, "r", [note.id], 0, at)
+    db.session.commit()
+    # Not counted yet: analytics shows what was counted.
+    assert analytics.creator_stats(creator.id, today.date(), today.date()).total.impressions == 0
+    impressions.count()
+    stats = analytics.creator_stats(creator.id, today.date(), today.date())
+    assert stats.total.impressions == 2
+    assert analytics.creator_stats(creator.id, yesterday.date(), today.date()
+                                   ).total.impressions == 3
+
+
+def test_a_closed_account_takes_its_pages_with_it():
+    viewer, _, _ = _pages(2)
+    db.session.delete(viewer)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(FeedImpressionPage.id))) == 0
+    assert impressions.count() == 0
+
+
+def test_the_counter_thread_counts_pages(app):
+    _pages(2)
+    counter = impressions.ImpressionCounter(app, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and impressions.uncounted_pages():
+            db.session.rollback()   # a fresh snapshot
+            time.sleep(0.05)
+    finally:
+        counter.stop()
+    db.session.rollback()
+    assert impressions.uncounted_pages() == 0 and sum(_counts().values()) == 8
