@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -151,28 +151,65 @@ def _image(image: Any, media: str) -> dict[str, Any] | None:
             "width": image.width, "height": image.height}
 
 
+_JSON_KEY = "zhongcao.feed_json"
+_CARD_JSON_MAX = 100_000
+
+
+def _json_cache() -> dict[str, Any]:
+    """This app's cache of what every page repeats: the URL prefixes (``url_for`` is slow and
+    gives the same answer for every page under the same script root) and each card's JSON."""
+    return current_app.extensions.setdefault(_JSON_KEY, {"prefixes": {}, "cards": {}})
+
+
+def _prefixes(cache: dict[str, Any]) -> tuple[str, str]:
+    root = request.script_root
+    hit = cache["prefixes"].get(root)
+    if hit is None:
+        hit = cache["prefixes"][root] = (url_for("media.file", path="_")[:-1],
+                                         url_for("web.note", note_id=0)[:-1])
+    return hit
+
+
+def _card_json(card: feed.Card, media: str, note_url: str) -> dict[str, Any]:
+    author = card.author
+    return {
+        "id": card.id, "title": card.title,
+        "author": {"id": author.id, "username": author.username,
+                   "display_name": author.display_name,
+                   "avatar_url": media + author.avatar.thumb_path if author.avatar else None},
+        "cover": _image(card.cover, media),
+        "visibility": card.visibility.value,
+        "counts": {"likes": card.like_count, "saves": card.save_count,
+                   "comments": card.comment_count},
+        "liked": card.liked, "url": f"{note_url}{card.id}",
+        "created_at": card.created_at.isoformat()}
+
+
+def _card_fragment(cache: dict[str, Any], card: feed.Card, media: str, note_url: str
+                   ) -> orjson.Fragment:
+    """A card's JSON, made once per card object: the feed's card cache hands out the same
+    (immutable) objects page after page until the card changes, so the object is the key.
+    The entry holds the card, so its id is not reused while the entry lives."""
+    cards = cache["cards"]
+    hit = cards.get(id(card))
+    if hit is not None and hit[0] is card and hit[1] == media:
+        return hit[2]
+    fragment = orjson.Fragment(orjson.dumps(_card_json(card, media, note_url)))
+    if len(cards) >= _CARD_JSON_MAX:
+        cards.clear()
+    cards[id(card)] = (card, media, fragment)
+    return fragment
+
+
 def page_json(page: feed.FeedPage) -> dict[str, Any]:
-    media = url_for("media.file", path="_")[:-1]
-    note_url = url_for("web.note", note_id=0)[:-1]
-    items = []
-    for entry in page.items:
-        card = entry.note
-        author = card.author
-        items.append({
-            "note": {
-                "id": card.id, "title": card.title,
-                "author": {"id": author.id, "username": author.username,
-                           "display_name": author.display_name,
-                           "avatar_url": media + author.avatar.thumb_path
-                           if author.avatar else None},
-                "cover": _image(card.cover, media),
-                "visibility": card.visibility.value,
-                "counts": {"likes": card.like_count, "saves": card.save_count,
-                           "comments": card.comment_count},
-                "liked": card.liked, "url": f"{note_url}{card.id}",
-                "created_at": card.created_at.isoformat()},
-            "reason": entry.reason, "source": entry.source, "sources": entry.sources,
-            "score": entry.score, "position": entry.position})
+    """The page as the API answers it (``FeedOut``): plain values, and each card as JSON
+    made once (``orjson.Fragment``, written into the answer as it is)."""
+    cache = _json_cache()
+    media, note_url = _prefixes(cache)
+    items = [{"note": _card_fragment(cache, entry.note, media, note_url),
+              "reason": entry.reason, "source": entry.source, "sources": entry.sources,
+              "score": entry.score, "position": entry.position}
+             for entry in page.items]
     return {
         "items": items, "request_id": page.request_id, "model_id": page.model_id,
         "sources": page.sources,

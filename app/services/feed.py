@@ -32,8 +32,8 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import (
@@ -46,6 +46,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -72,7 +73,7 @@ from app.models import (
     User,
     Visibility,
 )
-from app.models.base import utcnow
+from app.models.base import UtcDateTime, utcnow
 from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
 from app.services import accounts, impressions, notes
@@ -271,10 +272,20 @@ def build_plans(user_ids: list[int] | None = None, *, active_days: int | None = 
 
 # -- serving a page ---------------------------------------------------------------------------
 
+# A feed cursor: {"u": viewer, "r": request id, "p": page number} and what was served so far:
+# for a visitor the served ids ("s", the last ``feed_served_memory``), for a signed-in viewer
+# how many ("o") and when the scroll began ("t", Unix seconds): their pages are logged
+# (impressions), so the page's plan read finds what this scroll served, and the cursor stays
+# short however far they scroll.
+_SCROLL_MARGIN = timedelta(minutes=5)   # clocks of several servers may disagree a little
+
+
 def _read_cursor(cursor: str | None, viewer_id: int | None) -> dict[str, Any]:
     state = decode_cursor(CURSOR_KIND, cursor) or {}
     if cursor and (not isinstance(state, dict) or state.get("u") != viewer_id
-                   or not isinstance(state.get("s"), list)):
+                   or not (isinstance(state.get("s"), list)
+                           or (isinstance(state.get("o"), int)
+                               and isinstance(state.get("t"), int | float)))):
         raise ZhongcaoError(ErrorCode.INVALID_CURSOR, "The cursor is not valid for this list",
                             400)
     return state
@@ -356,12 +367,16 @@ def _statements(dialect: str) -> dict[str, Any]:
                 .outerjoin(avatar, avatar.id == User.avatar_image_id)
                 .where(among_ids(Note.id), visible))
 
-    # The plan and the notes served since it was made (the pages' impression rows), in one
-    # read: their note lists joined by commas.
+    # The plan and the notes served since it was made or since this scroll began (``:since``,
+    # from the cursor), whichever is earlier (the pages' impression rows), in one read: their
+    # note lists joined by commas.
     pages = FeedImpressionPage.__table__.c
     shown_ids = (func.string_agg(pages.note_ids, literal(",")) if dialect == "postgresql"
                  else func.group_concat(pages.note_ids))
-    shown = (select(shown_ids).where(pages.user_id == viewer, pages.at >= FeedPlan.built_at)
+    since = bindparam("since", type_=UtcDateTime())
+    start = case((or_(FeedPlan.built_at.is_(None), FeedPlan.built_at > since), since),
+                 else_=FeedPlan.built_at)
+    shown = (select(shown_ids).where(pages.user_id == viewer, pages.at >= start)
              .scalar_subquery())
     epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
     # One row whether or not there is a plan (the epoch is needed either way). On PostgreSQL
@@ -403,13 +418,67 @@ def _sql() -> dict[str, Any]:
     return _statements(db.session.get_bind().dialect.name)
 
 
+class _PlanRow(NamedTuple):
+    built_at: datetime | None
+    model_id: str | None
+    items: list[PlanItem] | None
+    report: dict[str, Any] | None
+    shown: Any              # note ids served since the plan was made (see _ids_of)
+    epoch: int | None
+    active: bool | None
+    revoked: bool
+
+
+@functools.cache
+def _plan_read_sql(dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any],
+                                          dict[str, Any], list[Any]]:
+    """The plan read (``_statements(...)["plan"]``) compiled once for this database: its SQL,
+    its parameters' order (positional drivers), fixed values and bind processors, and each
+    column's result processor (the conversions SQLAlchemy applies: dates, JSON)."""
+    statement = _statements(dialect.name)["plan"]
+    compiled = statement.compile(dialect=dialect)
+    binds = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            binds[name] = process
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for column in statement.selected_columns]
+    order = tuple(compiled.positiontup) if compiled.positiontup else None
+    return compiled.string, order, dict(compiled.params), binds, processors
+
+
+def _read_plan(viewer_id: int, token_id: str, since: datetime) -> _PlanRow:
+    """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
+    the card epoch and the token's checks, in one read on the driver's own cursor: this runs
+    on every feed page, and SQLAlchemy's execution machinery cost twice the query and its
+    JSON together."""
+    connection = db.session.connection()
+    sql, order, fixed, binds, processors = _plan_read_sql(connection.dialect)
+    values = {**fixed, "viewer": viewer_id, "token_id": token_id, "since": since}
+    for name, process in binds.items():
+        values[name] = process(values[name])
+    params: Any = tuple(values[name] for name in order) if order is not None else values
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        raw = cursor.fetchone()
+    finally:
+        cursor.close()
+    return _PlanRow(*(value if process is None or value is None else process(value)
+                      for value, process in zip(raw, processors, strict=True)))
+
+
 @dataclass(frozen=True, slots=True)
 class _CardState:
-    """A card as anyone sees it, and whether it may be served at all."""
+    """A card as anyone sees it, and whether it may be served at all. ``liked_card`` is the
+    same card as a viewer who liked it sees it: kept with it, so that a page's cards are the
+    same objects from page to page (the API keeps each card's JSON by the object)."""
 
     card: Card
     public: bool
     live: bool          # not deleted, not hidden, not sold out
+    liked_card: Card
 
 
 def _card_of(row: Any) -> Card:
@@ -443,8 +512,10 @@ def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
         rows = db.session.connection().execute(_sql()["cards_any"], {"ids": missing})
         for row in rows:
             stock, alive, shown = row[18], row[19], row[20]
-            state = _CardState(_card_of(row), row[3] == Visibility.PUBLIC,
-                               bool(alive) and bool(shown) and stock != 0)
+            card = _card_of(row)
+            state = _CardState(card, row[3] == Visibility.PUBLIC,
+                               bool(alive) and bool(shown) and stock != 0,
+                               dataclasses.replace(card, liked=True))
             states[row[0]] = state
             if store is not None:
                 store[row[0]] = (now + ttl, epoch, state)  # type: ignore[assignment]
@@ -472,8 +543,7 @@ def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
         if not state.public:
             restricted.append(note_id)
             continue
-        out[note_id] = dataclasses.replace(state.card, liked=True) \
-            if note_id in liked else state.card
+        out[note_id] = state.liked_card if note_id in liked else state.card
     if restricted and viewer_id is not None:
         rows = db.session.connection().execute(_sql()["cards"],
                                                {"ids": restricted, "viewer": viewer_id})
@@ -581,8 +651,11 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     request_id = state.get("r") or uuid.uuid4().hex
     served_list = [int(i) for i in state.get("s", [])]
     served = set(served_list)
+    offset = int(state.get("o", len(served_list)))
     page_no = int(state.get("p", 0))
     now = utcnow()
+    began = (datetime.fromtimestamp(state["t"], UTC) if "t" in state
+             else now - _SCROLL_MARGIN)
     planned_now = False
     sql = _sql()
     if viewer_id is None:
@@ -590,11 +663,13 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
         queue = [it for it in items if it[0] not in served]
         epoch = db.session.connection().execute(sql["epoch"]).scalar()
     else:
-        row: Any = db.session.connection().execute(
-            sql["plan"], {"viewer": viewer_id, "token_id": token_id or ""}).first()
+        row: Any = _read_plan(viewer_id, token_id or "", began)
         if token_id is not None:
-            accounts.check_token_holder(bool(row[6]), bool(row[7]))
-        epoch = row[5]
+            accounts.check_token_holder(bool(row.active), bool(row.revoked))
+        epoch = row.epoch
+        # Served since the plan was made or this scroll began (this scroll's pages even when
+        # there is no plan or it is too old to serve).
+        shown = _ids_of(row.shown)
         queue = []
         soon = False
         if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
@@ -604,12 +679,11 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             if too_old or (soon and _eager()):
                 row, soon = None, False
         if row is not None:
-            shown = _ids_of(row[4])
             queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
             if len(queue) < limit:
                 row = None
         if row is None:
-            row = plan(viewer_id, served)
+            row = plan(viewer_id, served | shown)
             planned_now, soon = True, False
             queue = list(row.items)
         report, model_id, planned_at = row.report, row.model_id, row.built_at
@@ -622,7 +696,6 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
         cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id, epoch, liked))
         removed.pop("unavailable_now", None)
         page = _window(queue, cards, limit, removed)
-    offset = len(served_list)
     if viewer_id is not None:
         if page:
             impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page], offset,
@@ -634,10 +707,14 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     entries = [FeedEntry(card, _reason(item[5], tuple(item[6].items())), item[3],
                          item[4], float(item[2]), offset + i)
                for i, (item, card) in enumerate(page)]
-    served_list = (served_list + [e.note.id for e in entries])[-settings.feed_served_memory:]
-    next_cursor = encode_cursor(CURSOR_KIND, {"u": viewer_id, "r": request_id,
-                                              "p": page_no + 1, "s": served_list}) \
-        if entries else None
+    following: dict[str, Any] = {"u": viewer_id, "r": request_id, "p": page_no + 1}
+    if viewer_id is None:
+        following["s"] = (served_list + [e.note.id for e in entries]
+                          )[-settings.feed_served_memory:]
+    else:
+        following["o"] = offset + len(entries)
+        following["t"] = int(began.timestamp())
+    next_cursor = encode_cursor(CURSOR_KIND, following) if entries else None
     reports = [SourceReport(r["name"], r["status"], r.get("candidates", 0), r.get("ms", 0.0),
                             r.get("error")) for r in report.get("sources", [])]
     return FeedPage(entries, request_id, model_id, [r.name for r in reports if r.status == "ok"],

@@ -156,6 +156,33 @@ def test_used_up_and_old_plans_are_made_again(client, settings, monkeypatch):
     assert _get(client, viewer, cursor=third["next_cursor"])["planned_now"]
 
 
+def test_a_long_scroll_never_repeats_and_its_cursor_stays_short(client, settings,
+                                                                monkeypatch):
+    """A signed-in scroll's cursor holds how far it got and when it began, not the ids it
+    served (those are in the impression log): it stays the same size page after page, and
+    a plan made again in the middle of the scroll (a worker's, dated after the scroll began)
+    still keeps out everything this scroll served."""
+    users, _ = _world()
+    viewer = users[0]
+    monkeypatch.setattr(settings, "feed_plan_pages", 2)
+    monkeypatch.setattr(settings, "feed_page_size", 3)
+    seen: list[int] = []
+    cursors: list[str] = []
+    page = _get(client, viewer)
+    for n in range(6):
+        seen += _ids(page)
+        assert [it["position"] for it in page["items"]] == list(range(3 * n, 3 * n + 3))
+        cursors.append(page["next_cursor"])
+        if n == 2:   # the plan is made again now, after the scroll began, as a worker would
+            db.session.execute(update(FeedPlan).where(FeedPlan.user_id == viewer.id)
+                               .values(built_at=utcnow()))
+            db.session.commit()
+        page = _get(client, viewer, cursor=page["next_cursor"])
+    assert len(seen) == len(set(seen)) == 18
+    assert max(map(len, cursors)) - min(map(len, cursors)) <= 4
+    assert len(impressions.slots(page["request_id"])) == 21
+
+
 def test_a_new_model_makes_plans_again(client):
     users, _ = _world()
     viewer = users[0]
