@@ -11,6 +11,7 @@ ones its callbacks gave (``token_expired``, ``token_revoked``, ``token_invalid``
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt as pyjwt
@@ -44,11 +45,19 @@ def bearer_claims() -> dict[str, Any] | None:
         raise Unauthorized("Log in first: Missing 'Bearer' type in 'Authorization' header",
                            code=ErrorCode.UNAUTHORIZED)
     config = current_app.config
+    leeway = config.get("JWT_DECODE_LEEWAY", 0)
+    verified = current_app.extensions.setdefault(_VERIFIED_KEY, {})
+    claims = verified.get(token)
+    if claims is not None:   # signature and type checked before; the expiry every time
+        if claims["exp"] + _seconds(leeway) < time.time():
+            raise Unauthorized("The token has expired: log in again",
+                               code=ErrorCode.TOKEN_EXPIRED)
+        return claims
     try:
         claims = pyjwt.decode(token, config["JWT_SECRET_KEY"],
                               algorithms=[config["JWT_ALGORITHM"]],
                               options={"require": ["exp", "sub", "jti"]},
-                              leeway=config.get("JWT_DECODE_LEEWAY", 0))
+                              leeway=leeway)
     except pyjwt.ExpiredSignatureError:
         raise Unauthorized("The token has expired: log in again",
                            code=ErrorCode.TOKEN_EXPIRED) from None
@@ -59,7 +68,21 @@ def bearer_claims() -> dict[str, Any] | None:
     if claims.get("type") != "access" or not isinstance(subject, str) or not subject.isdigit():
         raise Unauthorized("The token is not valid: not an access token",
                            code=ErrorCode.TOKEN_INVALID)
+    if len(verified) >= _VERIFIED_MAX:
+        verified.clear()
+    verified[token] = claims
     return claims
+
+
+# Tokens whose signature this process has checked, with their claims (per app: apps may have
+# different keys). A feed scroll sends the same token page after page; decoding it each time
+# cost a tenth of a page. Revocation and the account are still checked on every request.
+_VERIFIED_KEY = "zhongcao.verified_tokens"
+_VERIFIED_MAX = 50_000
+
+
+def _seconds(leeway: Any) -> float:
+    return leeway.total_seconds() if hasattr(leeway, "total_seconds") else float(leeway)
 
 
 def _token_user_id() -> int | None:

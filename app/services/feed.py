@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+import orjson
 from flask import current_app
 from sqlalchemy import (
     Integer,
@@ -345,6 +346,15 @@ def _statements(dialect: str) -> dict[str, Any]:
             return column == any_(bindparam("ids", type_=ARRAY(Integer)))
         return column.in_(bindparam("ids", expanding=True))
 
+    def among_list(column: Any) -> Any:
+        """``among_ids`` with one parameter whatever the count, so that the SQL never
+        changes and runs on the driver's cursor (``_raw``): an array on PostgreSQL, a JSON
+        list read by ``json_each`` on SQLite."""
+        if dialect == "postgresql":
+            return among_ids(column)
+        listed = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+        return column.in_(select(listed.c.value))
+
     cover, avatar = aliased(Image), aliased(Image)
     card_columns = (Note.id, Note.title, Note.author_id, Note.visibility, Note.like_count,
                     Note.save_count, Note.comment_count, Note.created_at,
@@ -406,7 +416,7 @@ def _statements(dialect: str) -> dict[str, Any]:
                                                  NoteImage.position == 0))
                       .outerjoin(cover, cover.id == NoteImage.image_id)
                       .outerjoin(avatar, avatar.id == User.avatar_image_id)
-                      .where(among_ids(Note.id))),
+                      .where(among_list(Note.id))),
         # ... and, for the few notes that are not public, what this viewer may read.
         "cards": cards(notes.visible_to(viewer),
                        exists().where(Like.user_id == viewer, Like.note_id == Note.id)),
@@ -430,43 +440,52 @@ class _PlanRow(NamedTuple):
 
 
 @functools.cache
-def _plan_read_sql(dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any],
-                                          dict[str, Any], list[Any]]:
-    """The plan read (``_statements(...)["plan"]``) compiled once for this database: its SQL,
-    its parameters' order (positional drivers), fixed values and bind processors, and each
-    column's result processor (the conversions SQLAlchemy applies: dates, JSON)."""
-    statement = _statements(dialect.name)["plan"]
+def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str, Any],
+                                           dict[str, Any], list[Any]]:
+    """A statement of ``_statements`` compiled once for this database, to run on the driver's
+    own cursor (``_run``): its SQL, its parameters' order (positional drivers), fixed values
+    and bind processors, and each column's result processor (the conversions SQLAlchemy
+    applies: dates, enums, JSON). For the page's reads that run on most pages: SQLAlchemy's
+    execution machinery cost more than these indexed queries."""
+    statement = _statements(dialect.name)[name]
     compiled = statement.compile(dialect=dialect)
     binds = {}
-    for name, bind in compiled.binds.items():
+    for bind, key in compiled.bind_names.items():
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
-            binds[name] = process
+            binds[key] = process
+    if dialect.name != "postgresql" and "ids" in compiled.bind_names.values():  # among_list
+        binds["ids"] = lambda ids: orjson.dumps(list(ids)).decode()
     processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                   for column in statement.selected_columns]
     order = tuple(compiled.positiontup) if compiled.positiontup else None
     return compiled.string, order, dict(compiled.params), binds, processors
 
 
-def _read_plan(viewer_id: int, token_id: str, since: datetime) -> _PlanRow:
-    """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
-    the card epoch and the token's checks, in one read on the driver's own cursor: this runs
-    on every feed page, and SQLAlchemy's execution machinery cost twice the query and its
-    JSON together."""
+def _run(name: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run ``_statements(...)[name]`` (compiled by ``_raw``) on the session's connection, in
+    its transaction, and return its rows converted as SQLAlchemy would."""
     connection = db.session.connection()
-    sql, order, fixed, binds, processors = _plan_read_sql(connection.dialect)
-    values = {**fixed, "viewer": viewer_id, "token_id": token_id, "since": since}
-    for name, process in binds.items():
-        values[name] = process(values[name])
-    params: Any = tuple(values[name] for name in order) if order is not None else values
+    sql, order, fixed, binds, processors = _raw(connection.dialect, name)
+    values = {**fixed, **values}
+    for key, process in binds.items():
+        values[key] = process(values[key])
+    params: Any = tuple(values[key] for key in order) if order is not None else values
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, params)
-        raw = cursor.fetchone()
+        raw = cursor.fetchall()
     finally:
         cursor.close()
-    return _PlanRow(*(value if process is None or value is None else process(value)
-                      for value, process in zip(raw, processors, strict=True)))
+    return [tuple(value if process is None or value is None else process(value)
+                  for value, process in zip(row, processors, strict=True)) for row in raw]
+
+
+def _read_plan(viewer_id: int, token_id: str, since: datetime) -> _PlanRow:
+    """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
+    the card epoch and the token's checks, in one read (one row, plan or not)."""
+    return _PlanRow(*_run("plan", {"viewer": viewer_id, "token_id": token_id,
+                                   "since": since})[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +528,7 @@ def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
         else:
             missing.append(note_id)
     if missing:
-        rows = db.session.connection().execute(_sql()["cards_any"], {"ids": missing})
+        rows = _run("cards_any", {"ids": missing})
         for row in rows:
             stock, alive, shown = row[18], row[19], row[20]
             card = _card_of(row)
