@@ -278,7 +278,7 @@ def build_plans(user_ids: list[int] | None = None, *, active_days: int | None = 
 # how many ("o") and when the scroll began ("t", Unix seconds): their pages are logged
 # (impressions), so the page's plan read finds what this scroll served, and the cursor stays
 # short however far they scroll.
-_SCROLL_MARGIN = timedelta(minutes=5)   # clocks of several servers may disagree a little
+_SCROLL_MARGIN = timedelta(minutes=1)   # clocks of several servers may disagree a little
 
 
 def _read_cursor(cursor: str | None, viewer_id: int | None) -> dict[str, Any]:
@@ -673,8 +673,10 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     offset = int(state.get("o", len(served_list)))
     page_no = int(state.get("p", 0))
     now = utcnow()
-    began = (datetime.fromtimestamp(state["t"], UTC) if "t" in state
-             else now - _SCROLL_MARGIN)
+    # When this scroll began (now, on its first page): what it served is shown since then.
+    # Read back a little earlier, as the clocks of several servers may disagree.
+    began = now if "t" not in state else \
+        datetime.fromtimestamp(state["t"], UTC) - _SCROLL_MARGIN
     planned_now = False
     sql = _sql()
     if viewer_id is None:
@@ -732,7 +734,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                           )[-settings.feed_served_memory:]
     else:
         following["o"] = offset + len(entries)
-        following["t"] = int(began.timestamp())
+        following["t"] = state.get("t", int(now.timestamp()))
     next_cursor = encode_cursor(CURSOR_KIND, following) if entries else None
     reports = [SourceReport(r["name"], r["status"], r.get("candidates", 0), r.get("ms", 0.0),
                             r.get("error")) for r in report.get("sources", [])]
