@@ -441,12 +441,13 @@ class _PlanRow(NamedTuple):
 
 @functools.cache
 def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str, Any],
-                                           dict[str, Any], list[Any]]:
+                                           dict[str, Any], tuple[tuple[int, Any], ...]]:
     """A statement of ``_statements`` compiled once for this database, to run on the driver's
     own cursor (``_run``): its SQL, its parameters' order (positional drivers), fixed values
-    and bind processors, and each column's result processor (the conversions SQLAlchemy
-    applies: dates, enums, JSON). For the page's reads that run on most pages: SQLAlchemy's
-    execution machinery cost more than these indexed queries."""
+    and bind processors, and the result processors of the columns that have one (the
+    conversions SQLAlchemy applies: dates, enums, JSON), by position. For the page's reads
+    that run on most pages: SQLAlchemy's execution machinery cost more than these indexed
+    queries."""
     statement = _statements(dialect.name)[name]
     compiled = statement.compile(dialect=dialect)
     binds = {}
@@ -456,36 +457,55 @@ def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str
             binds[key] = process
     if dialect.name != "postgresql" and "ids" in compiled.bind_names.values():  # among_list
         binds["ids"] = lambda ids: orjson.dumps(list(ids)).decode()
-    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                  for column in statement.selected_columns]
+    processors = tuple(
+        (i, process) for i, column in enumerate(statement.selected_columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
     order = tuple(compiled.positiontup) if compiled.positiontup else None
     return compiled.string, order, dict(compiled.params), binds, processors
 
 
-def _run(name: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run ``_statements(...)[name]`` (compiled by ``_raw``) on the session's connection, in
-    its transaction, and return its rows converted as SQLAlchemy would."""
+class _On(NamedTuple):
+    """Where a page's reads and its impression write run: a DBAPI connection (the session's,
+    or one of the page's own from the pool) and its dialect."""
+
+    dbapi: Any
+    dialect: Any
+
+
+def _session_db() -> _On:
     connection = db.session.connection()
-    sql, order, fixed, binds, processors = _raw(connection.dialect, name)
+    return _On(connection.connection, connection.dialect)
+
+
+def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[Any]]:
+    """Run ``_statements(...)[name]`` (compiled by ``_raw``) on ``on`` (by default the
+    session's connection, in its transaction) and return its rows converted as SQLAlchemy
+    would."""
+    dbapi, dialect = on or _session_db()
+    sql, order, fixed, binds, processors = _raw(dialect, name)
     values = {**fixed, **values}
     for key, process in binds.items():
         values[key] = process(values[key])
     params: Any = tuple(values[key] for key in order) if order is not None else values
-    cursor = connection.connection.cursor()
+    cursor = dbapi.cursor()
     try:
         cursor.execute(sql, params)
-        raw = cursor.fetchall()
+        rows = [list(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
-    return [tuple(value if process is None or value is None else process(value)
-                  for value, process in zip(row, processors, strict=True)) for row in raw]
+    for row in rows:
+        for i, process in processors:
+            if row[i] is not None:
+                row[i] = process(row[i])
+    return rows
 
 
-def _read_plan(viewer_id: int, token_id: str, since: datetime) -> _PlanRow:
+def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = None
+               ) -> _PlanRow:
     """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
     the card epoch and the token's checks, in one read (one row, plan or not)."""
     return _PlanRow(*_run("plan", {"viewer": viewer_id, "token_id": token_id,
-                                   "since": since})[0])
+                                   "since": since}, on)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +530,8 @@ def _card_of(row: Any) -> Card:
                 visibility, likes, saves, comments, created)
 
 
-def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
+def _card_states(ids: list[int], epoch: int | None, on: _On | None = None
+                 ) -> dict[int, _CardState]:
     """The cards of these notes, from this process's cache where it is still good: read at
     the same ``feed_epoch`` (nothing that takes cards down happened since) and younger than
     ``feed_cache_seconds`` (counts and names stay that fresh). The rest in one read."""
@@ -528,7 +549,7 @@ def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
         else:
             missing.append(note_id)
     if missing:
-        rows = _run("cards_any", {"ids": missing})
+        rows = _run("cards_any", {"ids": missing}, on)
         for row in rows:
             stock, alive, shown = row[18], row[19], row[20]
             card = _card_of(row)
@@ -544,7 +565,8 @@ def _card_states(ids: list[int], epoch: int | None) -> dict[int, _CardState]:
 
 
 def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
-           liked: set[int] | frozenset[int] = frozenset()) -> dict[int, Card]:
+           liked: set[int] | frozenset[int] = frozenset(), on: _On | None = None
+           ) -> dict[int, Card]:
     """The cards of these notes that the viewer may read now and that are not sold out
     (all their tagged products out of stock).
 
@@ -556,7 +578,7 @@ def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
         return {}
     out: dict[int, Card] = {}
     restricted = []
-    for note_id, state in _card_states(ids, epoch).items():
+    for note_id, state in _card_states(ids, epoch, on).items():
         if not state.live:
             continue
         if not state.public:
@@ -678,53 +700,70 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     began = now if "t" not in state else \
         datetime.fromtimestamp(state["t"], UTC) - _SCROLL_MARGIN
     planned_now = False
-    sql = _sql()
-    if viewer_id is None:
-        items, report, model_id, planned_at = _visitor_plan(limit, served)
-        queue = [it for it in items if it[0] not in served]
-        epoch = db.session.connection().execute(sql["epoch"]).scalar()
-    else:
-        row: Any = _read_plan(viewer_id, token_id or "", began)
-        if token_id is not None:
-            accounts.check_token_holder(bool(row.active), bool(row.revoked))
-        epoch = row.epoch
-        # Served since the plan was made or this scroll began (this scroll's pages even when
-        # there is no plan or it is too old to serve).
-        shown = _ids_of(row.shown)
-        queue = []
-        soon = False
-        if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
-            row = None
-        else:
-            too_old, soon = _stale(row.built_at, row.model_id, now)
-            if too_old or (soon and _eager()):
-                row, soon = None, False
-        if row is not None:
-            queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
-            if len(queue) < limit:
-                row = None
-        if row is None:
-            row = plan(viewer_id, served | shown)
-            planned_now, soon = True, False
-            queue = list(row.items)
-        report, model_id, planned_at = row.report, row.model_id, row.built_at
-    removed = dict(report.get("removed", {}))
-    liked = {it[0] for it in queue if len(it) >= PLAN_ITEM_LEN and it[7]}
-    window = queue[:limit + 10]
-    cards = _cards([it[0] for it in window], viewer_id, epoch, liked)
-    page = _window(window, cards, limit, removed)
-    if len(page) < limit and len(queue) > len(window):   # many went away since planning
-        cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id, epoch, liked))
-        removed.pop("unavailable_now", None)
-        page = _window(queue, cards, limit, removed)
+    own = on = None
     if viewer_id is not None:
-        if page:
-            impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page], offset,
-                                 utcnow())   # after a plan made on this request
-        db.session.commit()
-        left = len(queue) - len(page)
-        if not planned_now and not _eager() and (soon or left < 2 * limit):
-            _queue_refresh(viewer_id)
+        # A signed-in page runs on a connection of its own from the pool, on the driver's
+        # cursor, and commits it itself: SQLAlchemy's session and transaction bookkeeping
+        # cost more than the page's reads and its write (BENCHMARKS.md, 2026-12-06). A plan
+        # made on the request goes through the session, as everything else does.
+        own = db.engine.raw_connection()
+        on = _On(own, db.engine.dialect)
+    try:
+        if viewer_id is None:
+            items, report, model_id, planned_at = _visitor_plan(limit, served)
+            queue = [it for it in items if it[0] not in served]
+            epoch = db.session.connection().execute(_sql()["epoch"]).scalar()
+        else:
+            row: Any = _read_plan(viewer_id, token_id or "", began, on)
+            if token_id is not None:
+                accounts.check_token_holder(bool(row.active), bool(row.revoked))
+            epoch = row.epoch
+            # Served since the plan was made or this scroll began (this scroll's pages even
+            # when there is no plan or it is too old to serve).
+            shown = _ids_of(row.shown)
+            queue = []
+            soon = False
+            if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
+                row = None
+            else:
+                too_old, soon = _stale(row.built_at, row.model_id, now)
+                if too_old or (soon and _eager()):
+                    row, soon = None, False
+            if row is not None:
+                queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
+                if len(queue) < limit:
+                    row = None
+            if row is None:
+                own.close()             # nothing written on it yet
+                own = on = None
+                row = plan(viewer_id, served | shown)
+                planned_now, soon = True, False
+                queue = list(row.items)
+            report, model_id, planned_at = row.report, row.model_id, row.built_at
+        removed = dict(report.get("removed", {}))
+        liked = {it[0] for it in queue if len(it) >= PLAN_ITEM_LEN and it[7]}
+        window = queue[:limit + 10]
+        cards = _cards([it[0] for it in window], viewer_id, epoch, liked, on)
+        page = _window(window, cards, limit, removed)
+        if len(page) < limit and len(queue) > len(window):   # many went away since planning
+            cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id, epoch, liked,
+                                on))
+            removed.pop("unavailable_now", None)
+            page = _window(queue, cards, limit, removed)
+        if viewer_id is not None:
+            if page:   # after a plan made on this request: its time
+                impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
+                                     offset, utcnow(), on)
+            if own is not None:
+                own.commit()
+            else:
+                db.session.commit()
+            left = len(queue) - len(page)
+            if not planned_now and not _eager() and (soon or left < 2 * limit):
+                _queue_refresh(viewer_id)
+    finally:
+        if own is not None:
+            own.close()     # back to the pool (rolled back if the page did not commit)
     entries = [FeedEntry(card, _reason(item[5], tuple(item[6].items())), item[3],
                          item[4], float(item[2]), offset + i)
                for i, (item, card) in enumerate(page)]

@@ -85,15 +85,18 @@ _ADD_POSTGRESQL = text(
 
 
 def log_page(viewer_id: int, request_id: str, note_ids: Iterable[int], first_position: int,
-             at: datetime) -> None:
-    """One served page's impressions, in the caller's transaction."""
-    connection = db.session.connection()
-    dialect = connection.dialect
+             at: datetime, on: tuple[Any, Any] | None = None) -> None:
+    """One served page's impressions, in the caller's transaction: the session's, or that of
+    ``on`` (a DBAPI connection and its dialect; the feed page's own connection)."""
+    if on is None:
+        connection = db.session.connection()
+        on = (connection.connection, connection.dialect)
+    dbapi, dialect = on
     params = (viewer_id, request_id, first_position, ",".join(map(str, note_ids)),
               _datetime_bind(dialect)(at))
     # On the driver's own cursor: the hottest write of the app (SQLAlchemy's statement
-    # machinery cost more than the insert). The session's transaction all the same.
-    cursor = connection.connection.cursor()
+    # machinery cost more than the insert).
+    cursor = dbapi.cursor()
     try:
         cursor.execute(_insert(dialect.paramstyle), params)
     finally:
