@@ -389,15 +389,8 @@ def _statements(dialect: str) -> dict[str, Any]:
     shown = (select(shown_ids).where(pages.user_id == viewer, pages.at >= start)
              .scalar_subquery())
     epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
-    # One row whether or not there is a plan (the epoch is needed either way). On PostgreSQL
-    # the same read makes this transaction's commit not wait for its WAL to reach the disk
-    # (``set_config(..., true)`` is SET LOCAL): the page's only write is its impressions, and
-    # an app crash loses nothing; a crash of the database server may lose the last fraction of
-    # a second of impressions, never integrity. Orders, likes and the rest keep the default.
-    if dialect == "postgresql":
-        one = select(func.set_config("synchronous_commit", "off", True).label("sc")).subquery()
-    else:
-        one = select(literal(1).label("one")).subquery()
+    # One row whether or not there is a plan (the epoch is needed either way).
+    one = select(literal(1).label("one")).subquery()
     # The bearer token's checks ride along (``build_feed(token_id=...)``): the account is
     # active and the token not revoked, without a read of their own.
     active = select(User.is_active).where(User.id == viewer).scalar_subquery()
@@ -475,6 +468,32 @@ class _On(NamedTuple):
 def _session_db() -> _On:
     connection = db.session.connection()
     return _On(connection.connection, connection.dialect)
+
+
+def _page_connection() -> Any:
+    """A connection of the page's own from the pool (``_release`` gives it back).
+
+    On PostgreSQL it runs in autocommit: the page's read and its one write are single
+    statements, each a transaction of its own, so the page makes no BEGIN and no COMMIT round
+    trips (three instead of five, with the pool's ping). The write asks for an asynchronous
+    commit itself (``impressions.log_page``). On SQLite the driver begins a transaction at
+    the write and the page commits it."""
+    own = db.engine.raw_connection()
+    if db.engine.dialect.name == "postgresql":
+        own.driver_connection.autocommit = True
+    return own
+
+
+def _release(own: Any) -> None:
+    """Give a ``_page_connection`` back to the pool as the pool lent it (not in autocommit;
+    rolled back if the page did not commit); one that cannot be set back is dropped."""
+    driver = own.driver_connection
+    try:
+        if getattr(driver, "autocommit", False) is True and not driver.closed:
+            driver.autocommit = False
+    except Exception:  # noqa: BLE001 - a broken connection must not go back to the pool
+        own.invalidate()
+    own.close()
 
 
 def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[Any]]:
@@ -706,7 +725,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
         # cursor, and commits it itself: SQLAlchemy's session and transaction bookkeeping
         # cost more than the page's reads and its write (BENCHMARKS.md, 2026-12-06). A plan
         # made on the request goes through the session, as everything else does.
-        own = db.engine.raw_connection()
+        own = _page_connection()
         on = _On(own, db.engine.dialect)
     try:
         if viewer_id is None:
@@ -734,7 +753,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 if len(queue) < limit:
                     row = None
             if row is None:
-                own.close()             # nothing written on it yet
+                _release(own)           # nothing written on it yet
                 own = on = None
                 row = plan(viewer_id, served | shown)
                 planned_now, soon = True, False
@@ -763,7 +782,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 _queue_refresh(viewer_id)
     finally:
         if own is not None:
-            own.close()     # back to the pool (rolled back if the page did not commit)
+            _release(own)
     entries = [FeedEntry(card, _reason(item[5], tuple(item[6].items())), item[3],
                          item[4], float(item[2]), offset + i)
                for i, (item, card) in enumerate(page)]

@@ -326,3 +326,49 @@ def test_bad_feed_arguments_get_a_422_with_the_field(client, query):
     assert body["code"] == "validation_failed" and list(body["details"]["fields"]) == [
         query.split("=")[0]]
     assert _impressions(users[0]) == 0
+
+
+def test_a_page_gives_its_connection_back_as_the_pool_lent_it(client, monkeypatch):
+    """A signed-in page runs on a pooled connection of its own (in autocommit on
+    PostgreSQL): served, refused or failed half-way, the connection goes back to the pool,
+    out of autocommit and with nothing left uncommitted, and a page that failed wrote
+    nothing."""
+    users, _ = _world()
+    viewer = users[0]
+    headers = bearer(viewer)
+    pool = db.engine.pool
+    db.session.remove()
+    lent = pool.checkedout()
+    assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
+    assert pool.checkedout() == lent and _impressions(viewer) == 4
+
+    # The page fails half-way (after its reads, before its write): nothing of it is kept.
+    def broken(*args, **kwargs):
+        raise RuntimeError("the page could not be cut")
+    monkeypatch.setattr(feed, "_window", broken)
+    assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 500
+    monkeypatch.undo()
+    db.session.remove()
+    assert pool.checkedout() == lent and _impressions(viewer) == 4
+    assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
+    assert _impressions(viewer) == 8
+
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 401
+    db.session.remove()
+    assert pool.checkedout() == lent
+    # Every idle connection is as the pool lends it: a transaction of its own, the server's
+    # default durability.
+    idle = [db.engine.raw_connection() for _ in range(pool.checkedin())]
+    try:
+        for own in idle:
+            if db.engine.dialect.name == "postgresql":
+                assert own.driver_connection.autocommit is False
+                cursor = own.cursor()
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "on"
+                cursor.close()
+                own.rollback()
+    finally:
+        for own in idle:
+            own.close()
