@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-import orjson
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     Integer,
     String,
     and_,
@@ -352,7 +352,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         list read by ``json_each`` on SQLite."""
         if dialect == "postgresql":
             return among_ids(column)
-        listed = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+        listed = func.json_each(bindparam("ids", type_=JSON)).table_valued("value")
         return column.in_(select(listed.c.value))
 
     cover, avatar = aliased(Image), aliased(Image)
@@ -448,8 +448,6 @@ def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds[key] = process
-    if dialect.name != "postgresql" and "ids" in compiled.bind_names.values():  # among_list
-        binds["ids"] = lambda ids: orjson.dumps(list(ids)).decode()
     processors = tuple(
         (i, process) for i, column in enumerate(statement.selected_columns)
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
