@@ -45,12 +45,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *,
 
     from app import db as _session_hooks  # noqa: F401  (registers after-commit listeners)
     from app.extensions import api, babel, csrf, db, jwt, limiter, login, migrate, talisman
-    from app.schema import MIGRATIONS_DIR, enable_sqlite_pragmas
+    from app.schema import MIGRATIONS_DIR, enable_sqlite_pragmas, ping_when_idle
 
     db.init_app(app)
     if settings.is_sqlite:
         with app.app_context():
             enable_sqlite_pragmas(db.engine)
+    ping_when_idle(app, settings.database_ping_idle_seconds)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
                      compare_type=True)
     jwt.init_app(app)

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = "dev"
     secret_key: str = Field(PLACEHOLDER_SECRET, validation_alias="SECRET_KEY")
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    # A pooled database connection that sat idle longer than this is pinged before it is
+    # lent out (a restarted or failed-over server drops idle connections); one used more
+    # recently is lent as is, and a request that finds it dead gets a fresh one
+    # (app.schema.ping_when_idle). 0: every checkout is pinged, SQLAlchemy's pool_pre_ping.
+    database_ping_idle_seconds: float = Field(1.0, ge=0)
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     elasticsearch_url: str | None = Field(None, validation_alias="ELASTICSEARCH_URL")
     instance_path: Path = PROJECT_ROOT / "instance"
@@ -232,7 +237,7 @@ class Settings(BaseSettings):
             "SQLALCHEMY_DATABASE_URI": self.sqlalchemy_url,
             # JSON columns (feed plans above all: one is read on every feed page) through
             # orjson, several times faster than the json module either way.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": self.database_ping_idle_seconds == 0,
                                           "json_serializer": _json_dumps,
                                           "json_deserializer": orjson.loads},
             "MAX_CONTENT_LENGTH": self.max_request_bytes,

@@ -1,4 +1,5 @@
-"""Database schema state: SQLite settings and the "are migrations applied?" check."""
+"""Database connections and schema state: SQLite settings, pinging pooled connections that sat
+idle, and the "are migrations applied?" check."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import logging
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
 
 log = logging.getLogger(__name__)
 # Pages of WAL after which a committing connection checkpoints by itself (SQLite's default is
@@ -41,6 +44,77 @@ def enable_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
+
+
+_IDLE_SINCE = "zhongcao.idle_since"
+
+
+class IdlePing:
+    """Pings a pooled connection before lending it only when it sat idle in the pool longer
+    than ``idle_seconds`` (``database_ping_idle_seconds``), or since a lost connection was
+    reported (``connection_lost``).
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: on PostgreSQL a round trip of
+    its own on every request, a third of a feed page's (BENCHMARKS.md, 2026-12-07). What it
+    guards against is a connection the server dropped while it sat in the pool (a restart, a
+    failover, an idle timeout), and those are the connections that sat idle. A connection
+    lent again a moment after it was given back is lent as is; if the server went away in
+    that moment, the statement fails as it would have a moment later anyway, SQLAlchemy
+    invalidates the pool (the ORM), and the feed page, whose first statement is a read, asks
+    for a fresh connection and reads again (``app.services.feed``). A failed ping replaces
+    every connection pooled before it, as ``pool_pre_ping`` does."""
+
+    def __init__(self, engine: Engine, idle_seconds: float) -> None:
+        self.engine = engine
+        self.idle_seconds = idle_seconds
+        self.suspect_before = 0.0     # connections given back before this are pinged
+        event.listen(engine, "checkin", self._checkin)
+        event.listen(engine, "checkout", self._checkout)
+
+    @staticmethod
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None and record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None:       # connected for this checkout (``info`` goes with the DBAPI
+            return              # connection: a replaced one starts empty)
+        if since > self.suspect_before and time.monotonic() - since <= self.idle_seconds:
+            return
+        dialect = self.engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                # The pool replaces this connection, and every one pooled before it.
+                raise exc.InvalidatePoolError(f"ping failed: {err}") from err
+            raise
+
+    def connection_lost(self) -> None:
+        """A connection turned out dead outside SQLAlchemy's statement machinery (the feed
+        page's driver cursor): ping every connection given back before now when next lent."""
+        self.suspect_before = time.monotonic()
+
+
+def ping_when_idle(app: Flask, idle_seconds: float) -> IdlePing | None:
+    """Install ``IdlePing`` on the app's engine (None when ``idle_seconds`` is 0: then
+    SQLAlchemy's ``pool_pre_ping`` pings every checkout, see ``Settings.flask_config``)."""
+    from app.extensions import db
+
+    if idle_seconds <= 0:
+        return None
+    with app.app_context():
+        ping = IdlePing(db.engine, idle_seconds)
+    app.extensions["zhongcao.idle_ping"] = ping
+    return ping
+
+
+def connection_lost(app: Flask) -> None:
+    """Report a dead connection found outside SQLAlchemy (see ``IdlePing.connection_lost``)."""
+    ping = app.extensions.get("zhongcao.idle_ping")
+    if ping is not None:
+        ping.connection_lost()
 
 
 class Checkpointer:

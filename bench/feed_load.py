@@ -178,11 +178,34 @@ def _plans_made_since(when: datetime) -> int:
                                  .where(FeedPlan.built_at >= when)) or 0
 
 
-def _wrk(url: str, script: Path, args: argparse.Namespace, duration: int | None = None
-         ) -> dict[str, float]:
-    """One wrk run: req/s, latency percentiles, non-200 answers, socket errors and wrk's own
-    CPU time per request (it runs on the same cores as the server)."""
+def _cpu_seconds(sessions: dict[int, str]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes of each session (gunicorn's
+    and the Celery worker's, started with ``start_new_session``) and by PostgreSQL's
+    processes, from /proc (Linux). Throughput on a shared machine moves with its neighbours;
+    CPU time per request moves much less, so each run reports both."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = dict.fromkeys([*sessions.values(), "postgres"], 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:]
+        values = fields.split()
+        group = sessions.get(int(values[3])) or ("postgres" if name.startswith("postgres")
+                                                 else None)
+        if group:
+            out[group] += (int(values[11]) + int(values[12])) / tick
+    return out
+
+
+def _wrk(url: str, script: Path, args: argparse.Namespace, duration: int | None = None,
+         sessions: dict[int, str] | None = None) -> dict[str, float]:
+    """One wrk run: req/s, latency percentiles, non-200 answers, socket errors, wrk's own
+    CPU time per request (it runs on the same cores as the server) and the server's (the app
+    and PostgreSQL) per request."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = _cpu_seconds(sessions or {})
     out = subprocess.run(
         ["wrk", "-t", str(args.threads), "-c", str(args.threads),
          "-d", f"{duration or args.duration}s", "--latency", "-s", str(script), url],
@@ -196,14 +219,17 @@ def _wrk(url: str, script: Path, args: argparse.Namespace, duration: int | None 
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_after = _cpu_seconds(sessions or {})
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     total = int(re.search(r"(\d+) requests in", out).group(1))
+    server = {group: (server_after[group] - server_before[group]) / max(total, 1) * 1e6
+              for group in server_after}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = int(re.search(r"NON200 (\d+)", out).group(1))
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
             "non200": bad, "socket_errors": errors.group(1) if errors else "none",
-            "wrk_us": cpu / max(total, 1) * 1e6}
+            "wrk_us": cpu / max(total, 1) * 1e6, "server_us": server}
 
 
 def main() -> int:
@@ -252,6 +278,7 @@ def main() -> int:
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
+    sessions = {server.pid: "app"} | ({worker.pid: "worker"} if worker else {})
     base = f"http://127.0.0.1:{port}"
     started = datetime.now(UTC)
     try:
@@ -276,12 +303,12 @@ def main() -> int:
                     script.write_text(LUA % {
                         "tokens": ",".join(f'"{t}"' for t in warm_tokens), "pages": pages,
                         "path": path, "threads": args.threads, "start": 0})
-                    _wrk(base, script, args, args.warmup)
+                    _wrk(base, script, args, args.warmup, sessions)
                 script.write_text(LUA % {"tokens": ",".join(f'"{t}"' for t in measured),
                                          "pages": pages, "path": path,
                                          "threads": args.threads,
                                          "start": random.randrange(len(measured))})
-                results[name] = _wrk(base, script, args)
+                results[name] = _wrk(base, script, args, sessions=sessions)
     finally:
         for proc in (server, worker):
             if proc is not None:
@@ -301,12 +328,14 @@ def main() -> int:
         "of warm-up; "
         f"{planned} plans made during the run",
         "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors "
-            "| wrk CPU µs/req |",
-        "|---|---|---|---|---|---|---|---|"]
+            "| wrk CPU µs/req | server CPU µs/req |",
+        "|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
+        server_cpu = " + ".join(f"{group} {us:.0f}" for group, us in r["server_us"].items()
+                                if us >= 0.5)
         lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
                      f"{r['p99']:.2f} | {r['non200']} | {r['socket_errors']} | "
-                     f"{r['wrk_us']:.0f} |")
+                     f"{r['wrk_us']:.0f} | {server_cpu or '-'} |")
     for name in ("health (no database)", "auth/me (token + 1 read)"):
         lines.append(f"\nfeed / {name}: {feed['rps'] / results[name]['rps'] * 100:.0f}% "
                      "of its throughput")

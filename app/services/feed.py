@@ -53,6 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
+from app import schema
 from app.config import get_settings
 from app.errors import ErrorCode, ZhongcaoError
 from app.extensions import db
@@ -494,6 +495,19 @@ def _release(own: Any) -> None:
     own.close()
 
 
+def _lost(own: Any, err: BaseException) -> bool:
+    """Whether ``err`` says the page's connection is dead; if so it is dropped from the pool
+    and the connections given back before now are pinged when next lent."""
+    dialect = db.engine.dialect
+    if not isinstance(err, dialect.loaded_dbapi.Error) \
+            or not dialect.is_disconnect(err, own.driver_connection, None):
+        return False
+    log.warning("the feed page's database connection was lost; reading on a fresh one")
+    own.invalidate(err)
+    schema.connection_lost(current_app)
+    return True
+
+
 def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[Any]]:
     """Run ``_statements(...)[name]`` (compiled by ``_raw``) on ``on`` (by default the
     session's connection, in its transaction) and return its rows converted as SQLAlchemy
@@ -731,7 +745,17 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             queue = [it for it in items if it[0] not in served]
             epoch = db.session.connection().execute(_sql()["epoch"]).scalar()
         else:
-            row: Any = _read_plan(viewer_id, token_id or "", began, on)
+            try:
+                row: Any = _read_plan(viewer_id, token_id or "", began, on)
+            except Exception as err:
+                if own is None or not _lost(own, err):
+                    raise
+                # Dead before the page wrote anything (the server went away while the
+                # connection sat in the pool, see app.schema.IdlePing): on a fresh one.
+                _release(own)
+                own = _page_connection()
+                on = _On(own, db.engine.dialect)
+                row = _read_plan(viewer_id, token_id or "", began, on)
             if token_id is not None:
                 accounts.check_token_holder(bool(row.active), bool(row.revoked))
             epoch = row.epoch
