@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from flask import current_app
-from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer
+from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer, want_bytes
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from app.errors import ErrorCode, ZhongcaoError
@@ -24,6 +24,7 @@ class Page(Generic[T]):
 
 
 _SIGNER_KEY = "zhongcao.cursor_signer"
+_SALT = b"zhongcao.cursor.v2"
 _COMPRESS_OVER = 200        # payloads longer than this (bytes of JSON) are deflated if it helps
 
 
@@ -40,8 +41,12 @@ def _signer() -> Signer:
     secret = current_app.config["SECRET_KEY"]
     held = current_app.extensions.get(_SIGNER_KEY)
     if held is None or held[0] != secret:
+        # The key derived once, as the Signer's default ("django-concat") derives it on every
+        # signature: the same signatures, without a hash of the secret for each.
+        key = hashlib.sha256(_SALT + b"signer" + want_bytes(secret)).digest()
         held = current_app.extensions[_SIGNER_KEY] = (
-            secret, Signer(secret, salt="zhongcao.cursor.v2", digest_method=hashlib.sha256))
+            secret, Signer(key, salt=_SALT, key_derivation="none",
+                           digest_method=hashlib.sha256))
     return held[1]
 
 

@@ -67,3 +67,20 @@ def test_a_cursor_in_the_earlier_format_is_still_read(app):
             {"k": "feed", "v": {"u": 3, "o": 20}})
         with pytest.raises(ZhongcaoError):
             decode_cursor("feed", forged)
+
+
+def test_cursors_are_signed_as_itsdangerous_signs_them_with_its_default_key_derivation(app):
+    """The cursor signer derives its key once; a cursor it signs is exactly what itsdangerous'
+    own Signer (deriving the key each time) signs, so cursors from before keep reading."""
+    import hashlib
+
+    from itsdangerous import Signer
+
+    with app.app_context():
+        stock = Signer(app.config["SECRET_KEY"], salt="zhongcao.cursor.v2",
+                       digest_method=hashlib.sha256)
+        cursor = encode_cursor("feed", {"u": 3, "o": 20})
+        assert stock.unsign(cursor)
+        payload = cursor.rsplit(".", 1)[0]
+        assert stock.sign(payload).decode() == cursor
+        assert decode_cursor("feed", stock.sign(payload).decode()) == {"u": 3, "o": 20}
