@@ -173,3 +173,41 @@ def test_the_counter_thread_counts_pages(app):
         counter.stop()
     db.session.rollback()
     assert impressions.uncounted_pages() == 0 and sum(_counts().values()) == 8
+
+
+def test_on_sqlite_pages_claimed_or_notes_deleted_between_the_tally_and_the_claim_count_right(
+        app, monkeypatch):
+    """SQLite tallies a batch before it takes the write lock: whatever happens in between
+    (another counter counts some of the pages, a note is deleted) is found at the claim, and
+    each page still counts exactly once, deleted notes not at all."""
+    if db.engine.dialect.name != "sqlite":
+        import pytest
+
+        pytest.skip("the tally before the write lock is SQLite's")
+    _, notes, at = _pages(6, per_page=3)
+    tally = impressions._tally_sqlite
+    meddled: list[int] = []
+    started: list[bool] = []
+
+    def meddling(listed_ids):
+        out = tally(listed_ids)
+        if not started:                 # the first batch only: the fallback, then the rest
+            started.append(True)
+
+            def other_counter():
+                with app.app_context():
+                    meddled.append(impressions.count(batch=2, limit_batches=1))
+                    db.session.execute(delete(Note).where(Note.id == notes[16].id))
+                    db.session.commit()
+                    db.session.remove()
+            thread = threading.Thread(target=other_counter)
+            thread.start()
+            thread.join()
+        return out
+
+    monkeypatch.setattr(impressions, "_tally_sqlite", meddling)
+    assert impressions.count(batch=4, limit_batches=1) == 2    # two of its four were taken
+    assert meddled == [2]
+    assert impressions.count() == 2                             # the rest: the fast path
+    assert impressions.uncounted_pages() == 0
+    assert _counts() == {(n.id, at.date()): 1 for n in notes if n is not notes[16]}
