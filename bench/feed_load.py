@@ -46,6 +46,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = "redis://127.0.0.1:6379/12"
@@ -232,9 +234,30 @@ def _wrk(url: str, script: Path, args: argparse.Namespace, duration: int | None 
             "wrk_us": cpu / max(total, 1) * 1e6, "server_us": server}
 
 
+def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """An endpoint's rounds as one row: requests per second and CPU per request averaged,
+    p50 and p90 their medians, p99 the worst round's, errors added up."""
+    if len(runs) == 1:
+        return runs[0]
+    errors = {r["socket_errors"] for r in runs} - {"none"}
+    return {"rps": statistics.mean(r["rps"] for r in runs),
+            "p50": statistics.median(r["p50"] for r in runs),
+            "p90": statistics.median(r["p90"] for r in runs),
+            "p99": max(r["p99"] for r in runs),
+            "non200": sum(r["non200"] for r in runs),
+            "socket_errors": "; ".join(sorted(errors)) or "none",
+            "wrk_us": statistics.mean(r["wrk_us"] for r in runs),
+            "server_us": {group: statistics.mean(r["server_us"][group] for r in runs)
+                          for group in runs[0]["server_us"]}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=30, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=30,
+                        help="seconds per endpoint (per round)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the endpoints in turn this many times: on a machine whose "
+                             "speed drifts, each ratio compares runs a few seconds apart")
     parser.add_argument("--threads", type=int, default=4,
                         help="wrk threads = connections (each scrolls its own people)")
     parser.add_argument("--people", type=int, default=2000, help="distinct people scrolling")
@@ -288,27 +311,33 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        results = {}
+        rounds: dict[str, list[dict[str, Any]]] = {}
         # The warm-up scrolls people of its own (a quarter), so the measured people's plans
         # are whole when their run starts.
         spare = max(1, len(tokens) // 4) if args.warmup and len(tokens) > 1 else 0
         warm_tokens, measured = tokens[len(tokens) - spare:], tokens[:len(tokens) - spare]
+        endpoints = (("health (no database)", "/api/v1/health?x=1", 1),
+                     ("auth/me (token + 1 read)", "/api/v1/auth/me?x=1", 1),
+                     ("feed", f"/api/v1/feed?limit={args.limit}", args.pages))
         with tempfile.TemporaryDirectory() as tmp:
-            for name, path, pages in (
-                    ("health (no database)", "/api/v1/health?x=1", 1),
-                    ("auth/me (token + 1 read)", "/api/v1/auth/me?x=1", 1),
-                    ("feed", f"/api/v1/feed?limit={args.limit}", args.pages)):
-                script = Path(tmp) / f"{len(results)}.lua"
-                if spare:
-                    script.write_text(LUA % {
-                        "tokens": ",".join(f'"{t}"' for t in warm_tokens), "pages": pages,
-                        "path": path, "threads": args.threads, "start": 0})
-                    _wrk(base, script, args, args.warmup, sessions)
-                script.write_text(LUA % {"tokens": ",".join(f'"{t}"' for t in measured),
-                                         "pages": pages, "path": path,
-                                         "threads": args.threads,
-                                         "start": random.randrange(len(measured))})
-                results[name] = _wrk(base, script, args, sessions=sessions)
+            for n in range(args.rounds):
+                for name, path, pages in endpoints:
+                    script = Path(tmp) / f"{n}-{len(rounds)}.lua"
+                    if spare and n == 0:
+                        script.write_text(LUA % {
+                            "tokens": ",".join(f'"{t}"' for t in warm_tokens),
+                            "pages": pages, "path": path, "threads": args.threads,
+                            "start": 0})
+                        _wrk(base, script, args, args.warmup, sessions)
+                    # Each round scrolls people of its own: a plan serves ten pages, and
+                    # people scrolled past theirs would be planned on the request.
+                    people_now = measured[n::args.rounds] if pages > 1 else measured
+                    script.write_text(LUA % {"tokens": ",".join(f'"{t}"' for t in people_now),
+                                             "pages": pages, "path": path,
+                                             "threads": args.threads,
+                                             "start": random.randrange(len(people_now))})
+                    rounds.setdefault(name, []).append(
+                        _wrk(base, script, args, sessions=sessions))
     finally:
         for proc in (server, worker):
             if proc is not None:
@@ -316,6 +345,7 @@ def main() -> int:
                 proc.wait(timeout=30)
     planned = _plans_made_since(started)
 
+    results = {name: _combined(runs) for name, runs in rounds.items()}
     feed = results["feed"]
     lines = [
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
@@ -324,7 +354,8 @@ def main() -> int:
         f"{'plans dropped first (cold)' if args.cold else 'plans made ahead'}"
         f"{', aged past the refresh age' if args.stale else ''}; "
         f"gunicorn -w 2 (sync){' + 1 Celery worker' if args.worker else ''}, "
-        f"wrk -t{args.threads} -c{args.threads} -d{args.duration}s after {args.warmup}s "
+        f"wrk -t{args.threads} -c{args.threads} -d{args.duration}s"
+        f"{f' × {args.rounds} rounds' if args.rounds > 1 else ''} after {args.warmup}s "
         "of warm-up; "
         f"{planned} plans made during the run",
         "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors "
@@ -337,8 +368,14 @@ def main() -> int:
                      f"{r['p99']:.2f} | {r['non200']} | {r['socket_errors']} | "
                      f"{r['wrk_us']:.0f} | {server_cpu or '-'} |")
     for name in ("health (no database)", "auth/me (token + 1 read)"):
-        lines.append(f"\nfeed / {name}: {feed['rps'] / results[name]['rps'] * 100:.0f}% "
-                     "of its throughput")
+        line = (f"\nfeed / {name}: {feed['rps'] / results[name]['rps'] * 100:.0f}% "
+                "of its throughput")
+        if args.rounds > 1:
+            each = [f["rps"] / c["rps"] * 100
+                    for f, c in zip(rounds["feed"], rounds[name], strict=True)]
+            line += (f" (round by round: {', '.join(f'{r:.0f}%' for r in each)}; "
+                     f"median {statistics.median(each):.0f}%)")
+        lines.append(line)
     text = "\n".join(lines)
     print(text)
     if args.out:
