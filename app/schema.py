@@ -55,7 +55,7 @@ class IdlePing:
     reported (``connection_lost``).
 
     SQLAlchemy's ``pool_pre_ping`` pings on every checkout: on PostgreSQL a round trip of
-    its own on every request, a third of a feed page's (BENCHMARKS.md, 2026-12-07). What it
+    its own on every request, a third of a feed page's (BENCHMARKS.md, "idle-only pings"). What it
     guards against is a connection the server dropped while it sat in the pool (a restart, a
     failover, an idle timeout), and those are the connections that sat idle. A connection
     lent again a moment after it was given back is lent as is; if the server went away in

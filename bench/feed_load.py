@@ -31,6 +31,14 @@ cache), and wrk's latency figures after such a start came out far above every re
 own time (its p99 at 190 ms where the server's own p99 was 4 ms and a plain Python client
 measured 4.7 ms: BENCHMARKS.md, 2026-12-06).
 
+On a machine whose speed drifts (shared VMs), ``--rounds N`` runs the endpoints in turn N
+times, each round with people of its own, and reports each round's ratio to the trivial
+endpoints and their median; each row also gives the CPU per request of the server's
+processes (gunicorn's and PostgreSQL's, from /proc) beside wrk's own::
+
+    ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 4 \\
+        --rounds 3
+
 Rate limits are lifted for the run (ZC_RATE_LIMIT_DEFAULT): every request comes from one
 address. Needs ``wrk`` (``apt-get install -y wrk``).
 """
