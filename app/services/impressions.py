@@ -80,29 +80,6 @@ _ADD_SQLITE = text(
     "GROUP BY 1, 2 "
     "ON CONFLICT (note_id, day) "
     "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions")
-# On SQLite, whose one write lock every page's insert waits for, a batch is added up before
-# the lock is taken (``_count_batch_sqlite``): the pages not counted yet are read and tallied
-# per note and day by a plain read (WAL: it blocks no one), then one short write transaction
-# claims them and adds the tally (passed as JSON). Added up inside the write transaction, 100
-# pages held the lock for about 10 ms, and the pages being served behind it waited for it in
-# SQLite's busy handler (the slowest 1% of feed pages on SQLite, BENCHMARKS.md).
-_CANDIDATES = text(
-    "SELECT id FROM feed_impression_page WHERE NOT counted ORDER BY id LIMIT :batch")
-_TALLY_SQLITE = text(
-    "SELECT CAST(j.value AS INTEGER), date(p.at), count(*) "
-    "FROM feed_impression_page AS p, json_each('[' || p.note_ids || ']') AS j "
-    "WHERE p.id IN (SELECT value FROM json_each(:ids)) "
-    "GROUP BY 1, 2")
-_ADD_TALLY_SQLITE = text(
-    "INSERT INTO note_impression_day (note_id, day, impressions) "
-    "SELECT json_extract(t.value, '$[0]'), json_extract(t.value, '$[1]'), "
-    "json_extract(t.value, '$[2]') FROM json_each(:tally) AS t "
-    "WHERE EXISTS (SELECT 1 FROM note WHERE note.id = json_extract(t.value, '$[0]')) "
-    "ON CONFLICT (note_id, day) "
-    "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions")
-_CLAIM_THESE = text(
-    "UPDATE feed_impression_page SET counted = true "
-    "WHERE id IN (SELECT value FROM json_each(:ids)) AND NOT counted RETURNING id")
 _ADD_POSTGRESQL = text(
     "INSERT INTO note_impression_day (note_id, day, impressions) "
     "SELECT n.note_id, (p.at AT TIME ZONE 'UTC')::date, count(*) "
@@ -184,8 +161,6 @@ def served_count(user_id: int) -> int:
 def _count_batch(batch: int) -> int:
     """Claim up to ``batch`` pages and add their impressions to the daily counts, in one
     transaction. Returns the number of pages counted."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return _count_batch_sqlite(batch)
     try:
         claimed = list(db.session.scalars(_CLAIM, {"batch": batch}))
         if claimed:
@@ -193,34 +168,6 @@ def _count_batch(batch: int) -> int:
                 db.session.execute(_ADD_POSTGRESQL, {"claimed": claimed})
             else:
                 db.session.execute(_ADD_SQLITE, {"claimed": json.dumps(claimed)})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return len(claimed)
-
-
-def _tally_sqlite(listed_ids: str) -> list[list[Any]]:
-    """[note id, UTC day, impressions] of these pages (a JSON list of ids), by a plain read."""
-    return [list(row) for row in db.session.execute(_TALLY_SQLITE, {"ids": listed_ids})]
-
-
-def _count_batch_sqlite(batch: int) -> int:
-    """``_count_batch`` on SQLite: tallied before the write lock, claimed and added under it.
-    Pages another counter claimed meanwhile are left to it: if any were, the claimed ones are
-    tallied again inside the transaction (the earlier way, rare)."""
-    try:
-        ids = list(db.session.scalars(_CANDIDATES, {"batch": batch}))
-        if not ids:
-            db.session.rollback()
-            return 0
-        listed = json.dumps(ids)
-        tally = _tally_sqlite(listed)
-        claimed = list(db.session.scalars(_CLAIM_THESE, {"ids": listed}))
-        if len(claimed) == len(ids):
-            db.session.execute(_ADD_TALLY_SQLITE, {"tally": json.dumps(tally)})
-        elif claimed:
-            db.session.execute(_ADD_SQLITE, {"claimed": json.dumps(claimed)})
         db.session.commit()
     except BaseException:
         db.session.rollback()
