@@ -25,6 +25,19 @@ interactions table: run it on a copy you can throw away)::
     # SQLite (the instance's zhongcao.db)
     ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 30
 
+The world of BENCHMARKS.md (about 5 minutes each for the seed and for the plans)::
+
+    export ZC_INSTANCE_PATH=/tmp/zc_big_sqlite     # and/or DATABASE_URL=postgresql://.../zc_big
+    flask --app app db upgrade
+    flask --app app demo seed --users 2000 --notes 10000 --interactions 500000 --quiet
+    flask --app app recommender train --quiet
+    flask --app app feed plans
+
+Keep a copy (SQLite: ``sqlite3 zhongcao.db "pragma wal_checkpoint(truncate)"`` then copy the
+file; PostgreSQL: ``createdb -T zc_big zc_big_pristine``), start each run from it, with the
+plans dated a minute before the run (``UPDATE feed_plan SET built_at = ...``), so that every
+run serves the same plans and none is planned on the request.
+
 Each measured run follows a short one (``--warmup`` seconds, by a quarter of the people, who
 are not measured): a new worker's first feed pages take 200-350 ms (the model, the card
 cache), and wrk's latency figures after such a start came out far above every request's
