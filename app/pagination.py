@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from flask import current_app
-from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer, want_bytes
+from itsdangerous import BadData, BadSignature, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from app.errors import ErrorCode, ZhongcaoError
@@ -41,9 +41,9 @@ def _signer() -> Signer:
     secret = current_app.config["SECRET_KEY"]
     held = current_app.extensions.get(_SIGNER_KEY)
     if held is None or held[0] != secret:
-        # The key derived once, as the Signer's default ("django-concat") derives it on every
-        # signature: the same signatures, without a hash of the secret for each.
-        key = hashlib.sha256(_SALT + b"signer" + want_bytes(secret)).digest()
+        # The key derived once by itsdangerous' own derivation (which a Signer otherwise runs
+        # on every signature): the same signatures, without a hash of the secret for each.
+        key = Signer(secret, salt=_SALT, digest_method=hashlib.sha256).derive_key()
         held = current_app.extensions[_SIGNER_KEY] = (
             secret, Signer(key, salt=_SALT, key_derivation="none",
                            digest_method=hashlib.sha256))

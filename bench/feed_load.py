@@ -194,37 +194,28 @@ def _tokens(n: int, cold: bool, stale: bool, plan: bool) -> tuple[list[str], str
     return tokens, f"{world}; database {engine}", len(ids)
 
 
-def _count_the_rest() -> tuple[int, float]:
-    """Pages the server processes' counter threads had not counted when the run ended, and
-    the seconds it takes to count them here (their share of the feed's cost that fell after
-    the measured window)."""
-    from app import create_app
-    from app.config import Settings
-    from app.extensions import db
-    from app.services import impressions
-
-    app = create_app(Settings())
-    with app.app_context():
-        left = impressions.uncounted_pages()
-        start = time.perf_counter()
-        impressions.count()
-        took = time.perf_counter() - start
-        db.session.remove()
-    return left, took
-
-
-def _plans_made_since(when: datetime) -> int:
+def _after_the_run(started: datetime) -> tuple[int, int, float]:
+    """Plans made since ``started``; pages the servers' counter threads had not counted when
+    the run ended, and the seconds it takes to count them here (their share of the feed's
+    cost that fell after the measured window)."""
     from sqlalchemy import func, select
 
     from app import create_app
     from app.config import Settings
     from app.extensions import db
     from app.models import FeedPlan
+    from app.services import impressions
 
     app = create_app(Settings())
     with app.app_context():
-        return db.session.scalar(select(func.count(FeedPlan.user_id))
-                                 .where(FeedPlan.built_at >= when)) or 0
+        planned = db.session.scalar(select(func.count(FeedPlan.user_id))
+                                    .where(FeedPlan.built_at >= started)) or 0
+        left = impressions.uncounted_pages()
+        start = time.perf_counter()
+        impressions.count()
+        took = time.perf_counter() - start
+        db.session.remove()
+    return planned, left, took
 
 
 def _cpu_seconds(sessions: dict[int, str]) -> dict[str, float]:
@@ -394,8 +385,7 @@ def main() -> int:
             if proc is not None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=30)
-    planned = _plans_made_since(started)
-    left, counting = _count_the_rest()
+    planned, left, counting = _after_the_run(started)
 
     results = {name: _combined(runs) for name, runs in rounds.items()}
     feed = results["feed"]
