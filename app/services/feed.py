@@ -772,7 +772,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 if too_old or (soon and _eager()):
                     row, soon = None, False
             if row is not None:
-                queue = [it for it in row.items if it[0] not in served and it[0] not in shown]
+                skip = served | shown if served else shown   # one lookup per item
+                queue = [it for it in row.items if it[0] not in skip]
                 if len(queue) < limit:
                     row = None
             if row is None:
