@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-import orjson
 from flask import current_app
 from sqlalchemy import (
     JSON,
@@ -428,7 +427,7 @@ class _PlanRow(NamedTuple):
     model_id: str | None
     items: list[PlanItem] | None
     report: dict[str, Any] | None
-    shown: Any              # note ids served since the plan was made (see _ids_of)
+    shown: Any              # note ids served since the plan was made (``impressions.parse_ids``)
     epoch: int | None
     active: bool | None
     revoked: bool
@@ -681,15 +680,6 @@ def _visitor_plan(limit: int, served: set[int]
     return _plan_items(result), _plan_report(result), result.model_id, utcnow()
 
 
-def _ids_of(value: Any) -> set[int]:
-    """Note ids from an aggregate: a list (PostgreSQL), "1,2,3" (SQLite) or NULL."""
-    if not value:
-        return set()
-    if isinstance(value, str):   # parsed in C: a page's shown ids are up to a few hundred
-        return set(orjson.loads("[" + value.strip(",") + "]"))
-    return set(value)
-
-
 def _stale(built_at: datetime, model_id: str | None, now: datetime) -> tuple[bool, bool]:
     """(too old to serve, worth planning again soon)."""
     settings = get_settings()
@@ -762,7 +752,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             epoch = row.epoch
             # Served since the plan was made or this scroll began (this scroll's pages even
             # when there is no plan or it is too old to serve).
-            shown = _ids_of(row.shown)
+            shown = impressions.parse_ids(row.shown)
             queue = []
             soon = False
             if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
