@@ -11,9 +11,11 @@ topics) deletes the plan, so the next page is planned again with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -23,12 +25,100 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
+
+
+class PlanItems(Sequence[list[Any]]):
+    """A plan's items, as read back: a page serves about 30 of a plan's 200, so only those
+    are parsed. Stored (``PackedPlan``) as lines: the note ids first (one JSON array), then
+    one JSON array per item; ``ids`` are parsed at once (a page picks what is left from
+    them), each item when it is first asked for.
+
+    Made from a list as well (a plan made on the request, a test writing one): then every
+    item is there already. Reads like a list of items (index, slice, ``len``, iteration)."""
+
+    __slots__ = ("ids", "_items", "_lines", "_text")
+
+    def __init__(self, items: Iterable[list[Any]] = ()) -> None:
+        self._items: list[list[Any] | None] = list(items)
+        self.ids: list[int] = [item[0] for item in self._items]  # type: ignore[index]
+        self._lines: list[str] | None = None
+        self._text: str | None = None
+
+    @classmethod
+    def unpack(cls, packed: str) -> PlanItems:
+        """Read ``pack``'s text (or, from before it, one JSON array of items)."""
+        lines = packed.split("\n")
+        ids = orjson.loads(lines[0])
+        if ids and isinstance(ids[0], list):    # one JSON array of the items themselves
+            return cls(ids)
+        plan = cls.__new__(cls)
+        plan.ids = ids
+        plan._items = [None] * len(ids)
+        plan._lines = lines
+        plan._text = packed
+        return plan
+
+    def pack(self) -> str:
+        """The stored text (the same text back for a plan read and not changed)."""
+        if self._text is None:
+            dump = orjson.dumps
+            option = orjson.OPT_NON_STR_KEYS
+            self._text = "\n".join([dump(self.ids).decode(),
+                                    *(dump(item, option=option).decode() for item in self)])
+        return self._text
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.ids)))]
+        item = self._items[index]
+        if item is None:
+            if index < 0:
+                index += len(self.ids)
+            item = self._items[index] = orjson.loads(self._lines[index + 1])  # type: ignore[index]
+        return item
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for i in range(len(self.ids)):
+            yield self[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PlanItems | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"PlanItems({len(self.ids)} items)"
+
+
+class PackedPlan(TypeDecorator[PlanItems]):
+    """``FeedPlan.items`` in the database: text of ``PlanItems.pack``; reads give a
+    ``PlanItems``, writes take one or a plain list of items."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return (value if isinstance(value, PlanItems) else PlanItems(value)).pack()
+
+    def process_result_value(self, value: Any, dialect: Any) -> PlanItems | None:
+        return None if value is None else PlanItems.unpack(value)
 
 
 class FeedPlan(Base):
@@ -38,8 +128,9 @@ class FeedPlan(Base):
                                          primary_key=True)
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
     model_id: Mapped[str | None] = mapped_column(String(64))
-    # [[note_id, author_id, score, source, [sources], reason], ...] best first, in pages
-    items: Mapped[list[Any]] = mapped_column(JSON)
+    # [[note_id, author_id, score, source, [sources], reason, params, liked], ...] best first,
+    # in pages (``app.services.feed.PlanItem``), stored as ``PackedPlan``'s lines
+    items: Mapped[PlanItems] = mapped_column(PackedPlan)
     # {"sources": [source reports], "removed": {filter: count}}
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
 

@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -76,6 +76,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import UtcDateTime, utcnow
+from app.models.feed import PlanItems
 from app.models.image import image_path, thumb_path
 from app.pagination import decode_cursor, encode_cursor
 from app.services import accounts, impressions, notes
@@ -240,7 +241,7 @@ def plan(user_id: int, served: Iterable[int] = (), *, background: bool = False,
     # The model published when the plan was made (whether or not it knew this viewer): a
     # plan is made again when another model is published, not while this one is serving.
     row.model_id = result.model_id or _published_model_id()
-    row.items = items
+    row.items = PlanItems(items)
     row.report = _plan_report(result)
     if commit:
         db.session.commit()
@@ -425,7 +426,7 @@ def _sql() -> dict[str, Any]:
 class _PlanRow(NamedTuple):
     built_at: datetime | None
     model_id: str | None
-    items: list[PlanItem] | None
+    items: PlanItems | None
     report: dict[str, Any] | None
     shown: Any              # note ids served since the plan was made (``impressions.parse_ids``)
     epoch: int | None
@@ -722,6 +723,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     began = now if "t" not in state else \
         datetime.fromtimestamp(state["t"], UTC) - _SCROLL_MARGIN
     planned_now = False
+    items: Sequence[PlanItem]
+    left: list[int]         # the positions in ``items`` still to serve
     own = on = None
     if viewer_id is not None:
         # A signed-in page runs on a connection of its own from the pool, on the driver's
@@ -733,7 +736,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     try:
         if viewer_id is None:
             items, report, model_id, planned_at = _visitor_plan(limit, served)
-            queue = [it for it in items if it[0] not in served]
+            left = [i for i, it in enumerate(items) if it[0] not in served]
             epoch = db.session.connection().execute(_sql()["epoch"]).scalar()
         else:
             try:
@@ -753,7 +756,6 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             # Served since the plan was made or this scroll began (this scroll's pages even
             # when there is no plan or it is too old to serve).
             shown = impressions.parse_ids(row.shown)
-            queue = []
             soon = False
             if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
                 row = None
@@ -762,27 +764,32 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 if too_old or (soon and _eager()):
                     row, soon = None, False
             if row is not None:
+                items = row.items
                 skip = served | shown if served else shown   # one lookup per item
-                queue = [it for it in row.items if it[0] not in skip]
-                if len(queue) < limit:
+                # What is left of the plan, by position: only the items a page serves are
+                # parsed (PlanItems), picked by their note ids.
+                left = [i for i, note_id in enumerate(items.ids) if note_id not in skip]
+                if len(left) < limit:
                     row = None
             if row is None:
                 _release(own)           # nothing written on it yet
                 own = on = None
                 row = plan(viewer_id, served | shown)
                 planned_now, soon = True, False
-                queue = list(row.items)
+                items = row.items
+                left = list(range(len(items)))
             report, model_id, planned_at = row.report, row.model_id, row.built_at
         removed = dict(report.get("removed", {}))
-        liked = {it[0] for it in queue if len(it) >= PLAN_ITEM_LEN and it[7]}
-        window = queue[:limit + 10]
+        window = [items[i] for i in left[:limit + 10]]
+        liked = {it[0] for it in window if it[7]}
         cards = _cards([it[0] for it in window], viewer_id, epoch, liked, on)
         page = _window(window, cards, limit, removed)
-        if len(page) < limit and len(queue) > len(window):   # many went away since planning
-            cards.update(_cards([it[0] for it in queue[len(window):]], viewer_id, epoch, liked,
-                                on))
+        if len(page) < limit and len(left) > len(window):   # many went away since planning
+            rest = [items[i] for i in left[len(window):]]
+            liked.update(it[0] for it in rest if it[7])
+            cards.update(_cards([it[0] for it in rest], viewer_id, epoch, liked, on))
             removed.pop("unavailable_now", None)
-            page = _window(queue, cards, limit, removed)
+            page = _window(window + rest, cards, limit, removed)
         if viewer_id is not None:
             if page:   # after a plan made on this request: its time
                 impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
@@ -791,8 +798,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 own.commit()
             else:
                 db.session.commit()
-            left = len(queue) - len(page)
-            if not planned_now and not _eager() and (soon or left < 2 * limit):
+            short = len(left) - len(page) < 2 * limit
+            if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)
     finally:
         if own is not None:

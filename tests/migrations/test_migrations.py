@@ -6,6 +6,7 @@ from empty on both engines at the start of every run).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -51,3 +52,35 @@ def test_upgrading_a_database_with_users_gives_each_a_referral_code(tmp_path):
     _flask(tmp_path, "db", "downgrade", "base")
     _flask(tmp_path, "db", "upgrade")
     assert "schema is current" in _flask(tmp_path, "check-schema").stdout
+
+
+@pytest.mark.slow
+def test_feed_plans_are_converted_to_lines_and_back(tmp_path):
+    """Plans written as one JSON array keep serving after the upgrade (packed by line: the
+    ids, then one item per line) and come back as they were after a downgrade."""
+    from app.models.feed import PlanItems
+
+    items = [[7, 1, 0.5, "fresh", ["fresh"], "fresh", {}, False],
+             [3, 2, 0.25, "topics", ["topics", "trending"], "topic", {"topic": "护肤\n"}, True]]
+    _flask(tmp_path, "db", "upgrade", "8d41b7e2c9a5")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    db.execute("INSERT INTO user (email, username, display_name, bio, password_hash, role, "
+               "is_active, created_at, referral_code) VALUES ('a@example.com', 'a', 'a', '', "
+               "'x', 'user', 1, '2026-01-01', 'CODE1')")
+    db.execute("INSERT INTO feed_plan (user_id, built_at, model_id, items, report) "
+               "VALUES (1, '2026-01-01', NULL, ?, '{}')", (json.dumps(items),))
+    db.commit()
+    db.close()
+
+    _flask(tmp_path, "db", "upgrade")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    (stored,) = db.execute("SELECT items FROM feed_plan").fetchone()
+    db.close()
+    assert stored.split("\n")[0] == "[7,3]" and len(stored.split("\n")) == 3
+    assert list(PlanItems.unpack(stored)) == items
+
+    _flask(tmp_path, "db", "downgrade", "8d41b7e2c9a5")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    (stored,) = db.execute("SELECT items FROM feed_plan").fetchone()
+    db.close()
+    assert json.loads(stored) == items

@@ -1,0 +1,50 @@
+"""A feed plan's stored layout (``app.models.feed.PlanItems``): one line of note ids, then
+one line per item, so a page parses only the items it serves."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models.feed import PackedPlan, PlanItems
+
+ITEMS = [[n, n % 3, 1.0 / n, "trending", ["trending", "fresh"], "trending",
+          {"topic": "护肤", "line": "a\nb"}, n % 2 == 0] for n in range(1, 201)]
+
+
+def test_a_packed_plan_reads_back_the_same_items():
+    packed = PlanItems(ITEMS).pack()
+    lines = packed.split("\n")
+    assert len(lines) == 201 and lines[0].startswith("[1,2,3,")
+    plan = PlanItems.unpack(packed)
+    assert plan.ids == list(range(1, 201)) and len(plan) == 200
+    assert list(plan) == ITEMS and plan == ITEMS
+    assert plan[-1] == ITEMS[-1] and plan[5:8] == ITEMS[5:8] and plan[::50] == ITEMS[::50]
+    assert plan.pack() is packed    # read and not changed: written back as it was read
+    with pytest.raises(IndexError):
+        plan[200]
+
+
+def test_only_the_items_asked_for_are_parsed():
+    plan = PlanItems.unpack(PlanItems(ITEMS).pack())
+    window = [plan[i] for i in (40, 41, 42)]
+    assert window == ITEMS[40:43]
+    parsed = [i for i, item in enumerate(plan._items) if item is not None]
+    assert parsed == [40, 41, 42]
+    assert plan[40] is window[0]    # parsed once
+
+
+def test_plans_written_as_one_json_array_still_read():
+    import orjson
+
+    plan = PlanItems.unpack(orjson.dumps(ITEMS[:3]).decode())
+    assert plan.ids == [1, 2, 3] and list(plan) == ITEMS[:3]
+
+
+def test_the_column_takes_a_list_or_a_plan_and_gives_a_plan():
+    column = PackedPlan()
+    packed = column.process_bind_param(ITEMS[:2], None)
+    assert column.process_bind_param(PlanItems(ITEMS[:2]), None) == packed
+    assert column.process_result_value(packed, None) == ITEMS[:2]
+    assert column.process_bind_param(None, None) is None
+    assert column.process_result_value(None, None) is None
+    assert PlanItems.unpack(PlanItems([]).pack()) == []
