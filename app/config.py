@@ -235,8 +235,9 @@ class Settings(BaseSettings):
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.sqlalchemy_url,
-            # JSON columns (feed plans above all: one is read on every feed page) through
-            # orjson, several times faster than the json module either way.
+            # JSON columns (a feed plan's report is read on every feed page; its items are
+            # lines of their own, ``app.models.feed.PlanItems``) through orjson, several
+            # times faster than the json module either way.
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": self.database_ping_idle_seconds == 0,
                                           "json_serializer": _json_dumps,
                                           "json_deserializer": orjson.loads},
