@@ -36,42 +36,49 @@ from app.models.base import Base, utcnow
 
 class PlanItems(Sequence[list[Any]]):
     """A plan's items, as read back: a page serves about 30 of a plan's 200, so only those
-    are parsed. Stored (``PackedPlan``) as lines: the note ids first (one JSON array), then
-    one JSON array per item; ``ids`` are parsed at once (a page picks what is left from
-    them), each item when it is first asked for.
+    are parsed. Stored (``PackedPlan``) as lines: first ``{"ids": [note ids], "at": [where
+    each item's line starts in the rest, and where the rest ends + 1]}``, then one JSON array
+    per item. ``ids`` are parsed at once (a page picks what is left from them), an item when
+    it is first asked for, from its own slice of the text (splitting 200 lines to use 30 cost
+    more than parsing the 30: BENCHMARKS.md, 2026-12-06, night).
 
     Made from a list as well (a plan made on the request, a test writing one): then every
     item is there already. Reads like a list of items (index, slice, ``len``, iteration)."""
 
-    __slots__ = ("ids", "_items", "_lines", "_text")
+    __slots__ = ("ids", "_items", "_at", "_base", "_text")
 
     def __init__(self, items: Iterable[list[Any]] = ()) -> None:
         self._items: list[list[Any] | None] = list(items)
         self.ids: list[int] = [item[0] for item in self._items]  # type: ignore[index]
-        self._lines: list[str] | None = None
+        self._at: list[int] | None = None
+        self._base = 0
         self._text: str | None = None
 
     @classmethod
     def unpack(cls, packed: str) -> PlanItems:
         """Read ``pack``'s text (or, from before it, one JSON array of items)."""
-        lines = packed.split("\n")
-        ids = orjson.loads(lines[0])
-        if ids and isinstance(ids[0], list):    # one JSON array of the items themselves
-            return cls(ids)
+        end = packed.find("\n")
+        head = orjson.loads(packed if end < 0 else packed[:end])
+        if isinstance(head, list):      # one JSON array of the items themselves
+            return cls(head)
         plan = cls.__new__(cls)
-        plan.ids = ids
-        plan._items = [None] * len(ids)
-        plan._lines = lines
+        plan.ids = head["ids"]
+        plan._items = [None] * len(plan.ids)
+        plan._at = head["at"]
+        plan._base = end + 1
         plan._text = packed
         return plan
 
     def pack(self) -> str:
         """The stored text (the same text back for a plan read and not changed)."""
         if self._text is None:
-            dump = orjson.dumps
             option = orjson.OPT_NON_STR_KEYS
-            self._text = "\n".join([dump(self.ids).decode(),
-                                    *(dump(item, option=option).decode() for item in self)])
+            lines = [orjson.dumps(item, option=option).decode() for item in self]
+            at = [0]
+            for line in lines:
+                at.append(at[-1] + len(line) + 1)
+            head = orjson.dumps({"ids": self.ids, "at": at}).decode()
+            self._text = "\n".join([head, *lines])
         return self._text
 
     def __len__(self) -> int:
@@ -89,7 +96,9 @@ class PlanItems(Sequence[list[Any]]):
         if item is None:
             if index < 0:
                 index += len(self.ids)
-            item = self._items[index] = orjson.loads(self._lines[index + 1])  # type: ignore[index]
+            at, base = self._at, self._base
+            item = self._items[index] = orjson.loads(
+                self._text[base + at[index]:base + at[index + 1] - 1])  # type: ignore[index]
         return item
 
     def __iter__(self) -> Iterator[list[Any]]:

@@ -1,6 +1,6 @@
-"""Feed plans stored as lines (feed_plan.items: JSON -> TEXT): the note ids on the first line,
-then one JSON array per item, so a feed page parses only the items it serves
-(``app.models.feed.PlanItems``). Existing plans are converted, not dropped: after a deploy
+"""Feed plans stored as lines (feed_plan.items: JSON -> TEXT): the note ids and where each item
+starts on the first line, then one JSON array per item, so a feed page parses only the items
+it serves (``app.models.feed.PlanItems``). Existing plans are converted, not dropped: after a deploy
 nobody's next page has to be planned again on the request.
 
 Revision ID: c7d2a9e4f1b3
@@ -33,20 +33,22 @@ def _rewrite(convert):
 
 
 def _pack(value):
-    if '\n' in value:      # lines already (one JSON array has no line breaks)
+    if value.startswith('{'):     # packed already (one JSON array of items starts with '[')
         return value
     items = json.loads(value)
-    lines = [json.dumps([item[0] for item in items], separators=(',', ':'))]
-    lines += [json.dumps(item, separators=(',', ':'), ensure_ascii=False) for item in items]
-    return '\n'.join(lines)
+    lines = [json.dumps(item, separators=(',', ':'), ensure_ascii=False) for item in items]
+    at = [0]
+    for line in lines:
+        at.append(at[-1] + len(line) + 1)
+    head = json.dumps({'ids': [item[0] for item in items], 'at': at}, separators=(',', ':'))
+    return '\n'.join([head] + lines)
 
 
 def _unpack(value):
-    lines = value.split('\n')
-    first = json.loads(lines[0])
-    if first and isinstance(first[0], list):     # already one JSON array of items
+    if not value.startswith('{'):     # one JSON array of items already
         return value
-    return json.dumps([json.loads(line) for line in lines[1:]], ensure_ascii=False)
+    return json.dumps([json.loads(line) for line in value.split('\n')[1:]],
+                      ensure_ascii=False)
 
 
 def upgrade():

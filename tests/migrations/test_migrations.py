@@ -76,7 +76,8 @@ def test_feed_plans_are_converted_to_lines_and_back(tmp_path):
     db = sqlite3.connect(tmp_path / "zhongcao.db")
     (stored,) = db.execute("SELECT items FROM feed_plan").fetchone()
     db.close()
-    assert stored.split("\n")[0] == "[7,3]" and len(stored.split("\n")) == 3
+    lines = stored.split("\n")
+    assert json.loads(lines[0])["ids"] == [7, 3] and [json.loads(x) for x in lines[1:]] == items
     assert list(PlanItems.unpack(stored)) == items
 
     _flask(tmp_path, "db", "downgrade", "8d41b7e2c9a5")
