@@ -4,6 +4,7 @@ import gc
 
 from app import create_app
 from app.schema import start_checkpointer
+from app.services.feed import start_card_warmer
 from app.services.impressions import start_counter
 
 app = create_app(require_current_schema=True)
@@ -14,6 +15,9 @@ checkpointer = start_checkpointer(app)
 # Served feed pages' impressions rolled up into per-note daily counts every few seconds, from a
 # thread of each serving process (app.services.impressions).
 impression_counter = start_counter(app)
+# The feed's card cache filled with what the next pages will serve, from a thread, so that a
+# restarted process does not read its cards page by page (app.services.feed.warm_cards).
+card_warmer = start_card_warmer(app)
 
 # Everything loaded so far (the app, SQLAlchemy's metadata, numpy and implicit for serving the
 # model) lives as long as the process: move it out of the garbage collector's sight, so a

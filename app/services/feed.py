@@ -596,6 +596,59 @@ def _card_states(ids: list[int], epoch: int | None, on: _On | None = None
     return states
 
 
+_WARM_BATCH = 500      # cards per read when warming the cache
+
+
+def warm_cards(plans: int | None = None) -> int:
+    """Read into this process's card cache (``_card_states``) the cards of the first three
+    pages of the ``plans`` (``feed_warm_plans``) most recently made plans: the cards the next
+    pages will serve. A process that starts with an empty cache reads cards on nearly every
+    page of its first minute (0.9 reads a page falling to 0.2 over the first 10 s of a
+    PostgreSQL run: BENCHMARKS.md, 2026-12-06, night); this reads them in a few large reads
+    instead. Returns how many cards are now cached (0 with ``feed_cache_seconds`` at 0)."""
+    settings = get_settings()
+    count = settings.feed_warm_plans if plans is None else plans
+    if settings.feed_cache_seconds <= 0 or count <= 0:
+        return 0
+    first = 3 * settings.feed_page_size
+    ids: dict[int, None] = {}
+    for items in db.session.scalars(select(FeedPlan.items)
+                                    .order_by(FeedPlan.built_at.desc()).limit(count)):
+        ids.update(dict.fromkeys(items.ids[:first]))
+    epoch = db.session.execute(_sql()["epoch"]).scalar()
+    wanted = list(ids)
+    cached = 0
+    for start in range(0, len(wanted), _WARM_BATCH):
+        cached += len(_card_states(wanted[start:start + _WARM_BATCH], epoch))
+    db.session.rollback()
+    return cached
+
+
+def start_card_warmer(app: Any) -> threading.Thread | None:
+    """``warm_cards`` in a daemon thread of this serving process (None when it is off); a
+    failure is logged: pages then read their cards as they go."""
+    with app.app_context():
+        settings = get_settings()
+        if settings.feed_warm_plans <= 0 or settings.feed_cache_seconds <= 0:
+            return None
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                started = time.perf_counter()
+                cached = warm_cards()
+                log.info("feed card cache warmed: %d cards in %.0f ms", cached,
+                         1000 * (time.perf_counter() - started))
+            except Exception:  # noqa: BLE001 - a cold cache is slower, not wrong
+                log.exception("could not warm the feed card cache")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name="feed-card-warmer", daemon=True)
+    thread.start()
+    return thread
+
+
 def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
            liked: set[int] | frozenset[int] = frozenset(), on: _On | None = None
            ) -> dict[int, Card]:
@@ -830,4 +883,4 @@ def related(note_id: int, viewer_id: int | None, limit: int = 8) -> list[Note]:
 
 
 __all__ = ["Card", "FeedEntry", "FeedPage", "build_feed", "build_plans", "plan",
-           "related", "run_pipeline"]
+           "related", "run_pipeline", "start_card_warmer", "warm_cards"]

@@ -119,3 +119,51 @@ def test_a_viewer_liked_flag_comes_from_the_plan(client, settings, monkeypatch):
     # Another viewer sharing the same cached cards sees their own flags.
     page = _get(client, users[1], limit=30)
     assert not any(item["note"]["liked"] for item in page["items"])
+
+
+def test_a_warmed_process_serves_the_first_pages_without_reading_cards(client, settings,
+                                                                       monkeypatch):
+    """``warm_cards`` (a thread of each server at its start) reads the cards of the latest
+    plans' first pages into the cache: a page then serves them without reading them (a like
+    count moved since does not show until ``feed_cache_seconds`` pass)."""
+    from app.services import feed
+
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    upcoming = db.session.get(FeedPlan, viewer.id).items.ids[:4]
+    feed.clear_cache()
+
+    thread = feed.start_card_warmer(client.application)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    db.session.execute(update(Note).where(Note.id.in_(upcoming)).values(like_count=999))
+    db.session.commit()
+    page = _get(client, viewer, limit=4)
+    assert not page["planned_now"] and _ids(page) == upcoming
+    assert all(item["note"]["counts"]["likes"] != 999 for item in page["items"])
+
+    # Without warming, the same page reads the cards (and the count as it is now).
+    feed.clear_cache()
+    db.session.execute(update(FeedPlan).values(built_at=utcnow()))
+    db.session.commit()
+    again = _get(client, users[1], limit=20)
+    assert all(item["note"]["counts"]["likes"] == 999
+               for item in again["items"] if item["note"]["id"] in upcoming)
+
+
+def test_warming_is_off_without_a_card_cache(settings, monkeypatch):
+    from flask import current_app
+
+    from app.services import feed
+
+    monkeypatch.setattr(settings, "feed_cache_seconds", 0)
+    users, _ = _world()
+    feed.plan(users[0].id, commit=True)
+    assert feed.warm_cards() == 0
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+    monkeypatch.setattr(settings, "feed_warm_plans", 0)
+    assert feed.warm_cards() == 0
+    assert feed.start_card_warmer(current_app._get_current_object()) is None
+    assert feed.warm_cards(plans=5) >= 1
