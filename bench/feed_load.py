@@ -418,6 +418,10 @@ def main() -> int:
             line += (f" (round by round: {', '.join(f'{r:.0f}%' for r in each)}; "
                      f"median {statistics.median(each):.0f}%)")
         lines.append(line)
+    if args.rounds > 1:
+        lines.append("\nreq/s round by round: " + "; ".join(
+            f"{name.split(' ')[0]} " + ", ".join(f"{r['rps']:.0f}" for r in runs)
+            for name, runs in rounds.items()))
     each = f", {counting / left * 1e6:.0f} µs a page" if left else ""
     lines.append(f"\npages left uncounted when the run ended: {left} (counting them took "
                  f"{counting:.2f} s of one core{each}; servers count every "
