@@ -218,6 +218,29 @@ def _after_the_run(started: datetime) -> tuple[int, int, float]:
     return planned, left, took
 
 
+def _analyze() -> None:
+    """On PostgreSQL, ANALYZE the tables the feed writes (its impression pages and their daily
+    counts), as autovacuum keeps them in a deployment that has served pages. A world seeded
+    for this benchmark has never served a page: those tables were analyzed empty, and the
+    generic plan PostgreSQL keeps for the page's read then scans ``feed_impression_page``
+    whole on every page (its cost estimated at nothing) until autovacuum's next visit, up to
+    ``autovacuum_naptime`` (a minute) later: most of a run's first round, slower by a quarter
+    (BENCHMARKS.md, 2026-12-06, night). Run after the feed's warm-up, which gives the tables
+    rows to count."""
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.config import Settings
+    from app.extensions import db
+
+    app = create_app(Settings())
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE feed_impression_page, note_impression_day"))
+            db.session.commit()
+        db.session.remove()
+
+
 def _cpu_seconds(sessions: dict[int, str]) -> dict[str, float]:
     """CPU seconds (user + system) used so far by the processes of each session (gunicorn's
     and the Celery worker's, started with ``start_new_session``) and by PostgreSQL's
@@ -371,6 +394,8 @@ def main() -> int:
                             "pages": pages, "path": path, "threads": args.threads,
                             "start": 0})
                         _wrk(base, script, args, args.warmup, sessions)
+                        if name == "feed":
+                            _analyze()
                     # Each round scrolls people of its own: a plan serves ten pages, and
                     # people scrolled past theirs would be planned on the request.
                     people_now = measured[n::args.rounds] if pages > 1 else measured
