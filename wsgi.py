@@ -16,7 +16,8 @@ checkpointer = start_checkpointer(app)
 # thread of each serving process (app.services.impressions).
 impression_counter = start_counter(app)
 # The feed's card cache filled with what the next pages will serve, from a thread, so that a
-# restarted process does not read its cards page by page (app.services.feed.warm_cards).
+# restarted process does not read its cards page by page (app.services.feed.warm_cards). Under
+# gunicorn --preload this runs in the master only: workers then fill their caches as they go.
 card_warmer = start_card_warmer(app)
 
 # Everything loaded so far (the app, SQLAlchemy's metadata, numpy and implicit for serving the
