@@ -130,10 +130,12 @@ class Settings(BaseSettings):
     # a thread of each server process this often (app.services.impressions); 0: only by
     # `flask feed impressions` and the nightly job.
     feed_impression_count_seconds: float = Field(10.0, ge=0)
-    # A serving process starts by reading into its card cache the cards of the first pages of
-    # this many of the latest plans (a thread, app.services.feed.warm_cards), so that after a
-    # restart the pages do not each read their cards from the database; 0: off.
+    # A serving process starts by reading into its card cache the cards of the first
+    # ``feed_warm_pages`` pages of this many of the latest plans (a thread,
+    # app.services.feed.warm_cards), so that after a restart the pages do not each read their
+    # cards from the database; 0: off.
     feed_warm_plans: int = Field(2000, ge=0)
+    feed_warm_pages: int = Field(5, ge=1, le=50)
     # Feed plans (app.models.feed): the pipeline runs once for this many pages, and page
     # requests serve windows of the plan. An older plan is still served while a worker plans
     # again (refresh); one past the max age is planned again before serving.

@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Engine, create_engine, event, exc
 
 log = logging.getLogger(__name__)
 # Pages of WAL after which a committing connection checkpoints by itself (SQLite's default is
@@ -68,6 +68,12 @@ class IdlePing:
         self.engine = engine
         self.idle_seconds = idle_seconds
         self.suspect_before = 0.0     # connections given back before this are pinged
+        self.attach(engine)
+
+    def attach(self, engine: Engine) -> None:
+        """Ping the connections of another engine of the same database the same way (the
+        feed pages' pool, ``page_engine``): a lost connection reported on either makes both
+        ping what they pooled before."""
         event.listen(engine, "checkin", self._checkin)
         event.listen(engine, "checkout", self._checkout)
 
@@ -108,6 +114,58 @@ def ping_when_idle(app: Flask, idle_seconds: float) -> IdlePing | None:
         ping = IdlePing(db.engine, idle_seconds)
     app.extensions["zhongcao.idle_ping"] = ping
     return ping
+
+
+_PAGE_ENGINE = "zhongcao.page_engine"
+_PAGE_ENGINE_LOCK = threading.Lock()
+# The feed pages' pool: a sync worker lends one connection at a time, threaded workers more.
+PAGE_POOL_SIZE, PAGE_POOL_OVERFLOW = 2, 8
+
+
+def page_engine(app: Flask) -> Engine:
+    """The engine whose connections serve the feed's signed-in pages (``app.services.feed``):
+    the app's own on SQLite; on PostgreSQL a second, small pool of the same database whose
+    connections run in autocommit with generic plans (``plan_cache_mode =
+    force_generic_plan``), made on first use.
+
+    A page runs single statements (its plan read, maybe a cards read, its impression write),
+    each a transaction of its own, so autocommit saves the BEGIN and COMMIT round trips. And
+    its cards read (a six-table join over an array of note ids, run for the few cards this
+    process has not cached) was planned again on every run: PostgreSQL judged its plan for
+    an array of one or two ids cheaper than the plan it would keep, and planning it cost
+    twice running it (650 against 310 us of the server's CPU a read, BENCHMARKS.md). The
+    setting is per session; on the app's main pool it would apply to every statement of the
+    app, hence a pool of its own."""
+    from app.extensions import db
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return engine
+    pages: Engine | None = app.extensions.get(_PAGE_ENGINE)
+    if pages is not None:
+        return pages
+    with _PAGE_ENGINE_LOCK:
+        pages = app.extensions.get(_PAGE_ENGINE)
+        if pages is None:
+            given = engine.url.query.get("options")
+            options = " ".join(o for o in (given if isinstance(given, str) else None,
+                                           "-c plan_cache_mode=force_generic_plan") if o)
+            settings = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+            pages = create_engine(engine.url, **settings, isolation_level="AUTOCOMMIT",
+                                  pool_size=PAGE_POOL_SIZE, max_overflow=PAGE_POOL_OVERFLOW,
+                                  connect_args={"options": options})
+            ping = app.extensions.get("zhongcao.idle_ping")
+            if ping is not None:
+                ping.attach(pages)
+            app.extensions[_PAGE_ENGINE] = pages
+    return pages
+
+
+def dispose_page_engine(app: Flask) -> None:
+    """Close the feed pages' pooled connections (tests; a server's go with its process)."""
+    pages = app.extensions.pop(_PAGE_ENGINE, None)
+    if pages is not None:
+        pages.dispose()
 
 
 def connection_lost(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import Settings
 from app.extensions import db, limiter
+from app.schema import dispose_page_engine
 from app.services import feed
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -93,6 +94,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     _reset_schema(app)
     yield app
     with app.app_context():
+        dispose_page_engine(app)
         db.engine.dispose()
 
 

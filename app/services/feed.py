@@ -470,36 +470,28 @@ def _session_db() -> _On:
     return _On(connection.connection, connection.dialect)
 
 
-def _page_connection() -> Any:
-    """A connection of the page's own from the pool (``_release`` gives it back).
-
-    On PostgreSQL it runs in autocommit: the page's read and its one write are single
-    statements, each a transaction of its own, so the page makes no BEGIN and no COMMIT round
-    trips (three instead of five, with the pool's ping). The write asks for an asynchronous
-    commit itself (``impressions.log_page``). On SQLite the driver begins a transaction at
-    the write and the page commits it."""
-    own = db.engine.raw_connection()
-    if db.engine.dialect.name == "postgresql":
-        own.driver_connection.autocommit = True
-    return own
+def _page_connection() -> _On:
+    """A connection of the page's own (``_release`` gives it back), from
+    ``schema.page_engine``: on PostgreSQL a pool of connections in autocommit, where the page's
+    read and its one write are single statements, each a transaction of its own (no BEGIN and
+    no COMMIT round trips), and prepared statements keep their plans; the write asks for an
+    asynchronous commit itself (``impressions.log_page``). On SQLite a connection of the app's
+    pool: the driver begins a transaction at the write and the page commits it."""
+    engine = schema.page_engine(current_app)
+    return _On(engine.raw_connection(), engine.dialect)
 
 
-def _release(own: Any) -> None:
-    """Give a ``_page_connection`` back to the pool as the pool lent it (not in autocommit;
-    rolled back if the page did not commit); one that cannot be set back is dropped."""
-    driver = own.driver_connection
-    try:
-        if getattr(driver, "autocommit", False) is True and not driver.closed:
-            driver.autocommit = False
-    except Exception:  # noqa: BLE001 - a broken connection must not go back to the pool
-        own.invalidate()
-    own.close()
+def _release(on: _On | None) -> None:
+    """Give a ``_page_connection`` back to its pool (rolled back if the page did not
+    commit)."""
+    if on is not None:
+        on.dbapi.close()
 
 
-def _lost(own: Any, err: BaseException) -> bool:
+def _lost(on: _On, err: BaseException) -> bool:
     """Whether ``err`` says the page's connection is dead; if so it is dropped from the pool
     and the connections given back before now are pinged when next lent."""
-    dialect = db.engine.dialect
+    own, dialect = on
     if not isinstance(err, dialect.loaded_dbapi.Error) \
             or not dialect.is_disconnect(err, own.driver_connection, None):
         return False
@@ -600,27 +592,31 @@ _WARM_BATCH = 500      # cards per read when warming the cache
 
 
 def warm_cards(plans: int | None = None) -> int:
-    """Read into this process's card cache (``_card_states``) the cards of the first three
-    pages of the ``plans`` (``feed_warm_plans``) most recently made plans: the cards the next
-    pages will serve. A process that starts with an empty cache reads cards on nearly every
-    page of its first minute (0.9 reads a page falling to 0.2 over the first 10 s of a
-    PostgreSQL run: BENCHMARKS.md, 2026-12-06, night); this reads them in a few large reads
-    instead. Returns how many cards are now cached (0 with ``feed_cache_seconds`` at 0)."""
+    """Read into this process's card cache (``_card_states``) the cards of the first
+    ``feed_warm_pages`` pages of the ``plans`` (``feed_warm_plans``) most recently made plans:
+    the cards the next pages will serve. A process that starts with an empty cache reads
+    cards on nearly every page of its first minute (0.9 reads a page falling to 0.2 over the
+    first 10 s of a PostgreSQL run: BENCHMARKS.md, 2026-12-06, night); this reads them in a
+    few large reads instead. Returns how many cards are now cached (0 with ``feed_cache_seconds`` at 0)."""
     settings = get_settings()
     count = settings.feed_warm_plans if plans is None else plans
     if settings.feed_cache_seconds <= 0 or count <= 0:
         return 0
-    first = 3 * settings.feed_page_size
+    first = settings.feed_warm_pages * settings.feed_page_size
     ids: dict[int, None] = {}
     for items in db.session.scalars(select(FeedPlan.items)
                                     .order_by(FeedPlan.built_at.desc()).limit(count)):
         ids.update(dict.fromkeys(items.ids[:first]))
     epoch = db.session.execute(_sql()["epoch"]).scalar()
+    db.session.rollback()
     wanted = list(ids)
     cached = 0
-    for start in range(0, len(wanted), _WARM_BATCH):
-        cached += len(_card_states(wanted[start:start + _WARM_BATCH], epoch))
-    db.session.rollback()
+    on = _page_connection()      # the connections the pages read their cards on
+    try:
+        for start in range(0, len(wanted), _WARM_BATCH):
+            cached += len(_card_states(wanted[start:start + _WARM_BATCH], epoch, on))
+    finally:
+        _release(on)
     return cached
 
 
@@ -778,14 +774,13 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     planned_now = False
     items: Sequence[PlanItem]
     left: list[int]         # the positions in ``items`` still to serve
-    own = on = None
+    on = None
     if viewer_id is not None:
         # A signed-in page runs on a connection of its own from the pool, on the driver's
         # cursor, and commits it itself: SQLAlchemy's session and transaction bookkeeping
         # cost more than the page's reads and its write (BENCHMARKS.md, 2026-12-06). A plan
         # made on the request goes through the session, as everything else does.
-        own = _page_connection()
-        on = _On(own, db.engine.dialect)
+        on = _page_connection()
     try:
         if viewer_id is None:
             items, report, model_id, planned_at = _visitor_plan(limit, served)
@@ -795,13 +790,12 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             try:
                 row: Any = _read_plan(viewer_id, token_id or "", began, on)
             except Exception as err:
-                if own is None or not _lost(own, err):
+                if on is None or not _lost(on, err):
                     raise
                 # Dead before the page wrote anything (the server went away while the
                 # connection sat in the pool, see app.schema.IdlePing): on a fresh one.
-                _release(own)
-                own = _page_connection()
-                on = _On(own, db.engine.dialect)
+                _release(on)
+                on = _page_connection()
                 row = _read_plan(viewer_id, token_id or "", began, on)
             if token_id is not None:
                 accounts.check_token_holder(bool(row.active), bool(row.revoked))
@@ -825,8 +819,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 if len(left) < limit:
                     row = None
             if row is None:
-                _release(own)           # nothing written on it yet
-                own = on = None
+                _release(on)            # nothing written on it yet
+                on = None
                 row = plan(viewer_id, served | shown)
                 planned_now, soon = True, False
                 items = row.items
@@ -847,16 +841,15 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             if page:   # after a plan made on this request: its time
                 impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
                                      offset, utcnow(), on)
-            if own is not None:
-                own.commit()
+            if on is not None:
+                on.dbapi.commit()
             else:
                 db.session.commit()
             short = len(left) - len(page) < 2 * limit
             if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)
     finally:
-        if own is not None:
-            _release(own)
+        _release(on)
     entries = [FeedEntry(card, _reason(item[5], tuple(item[6].items())), item[3],
                          item[4], float(item[2]), offset + i)
                for i, (item, card) in enumerate(page)]

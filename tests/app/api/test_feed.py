@@ -11,8 +11,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 
+from app import schema
 from app.extensions import db
 from app.feed.readers import SqlReader
 from app.models import FeedImpressionPage, Interaction, InteractionKind, Note, Product, User
@@ -329,18 +331,24 @@ def test_bad_feed_arguments_get_a_422_with_the_field(client, query):
 
 
 def test_a_page_gives_its_connection_back_as_the_pool_lent_it(client, monkeypatch):
-    """A signed-in page runs on a pooled connection of its own (in autocommit on
-    PostgreSQL): served, refused or failed half-way, the connection goes back to the pool,
-    out of autocommit and with nothing left uncommitted, and a page that failed wrote
-    nothing."""
+    """A signed-in page runs on a pooled connection of its own (``schema.page_engine``: on
+    PostgreSQL a pool of its own, in autocommit with generic plans): served, refused or failed
+    half-way, the connection goes back to its pool with nothing left uncommitted, a page that
+    failed wrote nothing, and the app's main pool is left as it was (out of autocommit, the
+    server's default durability and plans)."""
     users, _ = _world()
     viewer = users[0]
     headers = bearer(viewer)
-    pool = db.engine.pool
+    pages = schema.page_engine(current_app)
+    pools = {db.engine.pool, pages.pool}
     db.session.remove()
-    lent = pool.checkedout()
+
+    def lent() -> int:
+        return sum(pool.checkedout() for pool in pools)
+
+    before = lent()
     assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
-    assert pool.checkedout() == lent and _impressions(viewer) == 4
+    assert lent() == before and _impressions(viewer) == 4
 
     # The page fails half-way (after its reads, before its write): nothing of it is kept.
     def broken(*args, **kwargs):
@@ -349,26 +357,33 @@ def test_a_page_gives_its_connection_back_as_the_pool_lent_it(client, monkeypatc
     assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 500
     monkeypatch.undo()
     db.session.remove()
-    assert pool.checkedout() == lent and _impressions(viewer) == 4
+    assert lent() == before and _impressions(viewer) == 4
     assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
     assert _impressions(viewer) == 8
 
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 401
     db.session.remove()
-    assert pool.checkedout() == lent
-    # Every idle connection is as the pool lends it: a transaction of its own, the server's
-    # default durability.
-    idle = [db.engine.raw_connection() for _ in range(pool.checkedin())]
-    try:
-        for own in idle:
-            if db.engine.dialect.name == "postgresql":
-                assert own.driver_connection.autocommit is False
-                cursor = own.cursor()
-                cursor.execute("SHOW synchronous_commit")
-                assert cursor.fetchone()[0] == "on"
-                cursor.close()
-                own.rollback()
-    finally:
-        for own in idle:
-            own.close()
+    assert lent() == before
+    if db.engine.dialect.name != "postgresql":
+        assert pages is db.engine            # SQLite: the pages use the app's own pool
+        return
+
+    def settings(own) -> tuple[bool, str, str]:
+        cursor = own.cursor()
+        cursor.execute("SELECT current_setting('synchronous_commit'), "
+                       "current_setting('plan_cache_mode')")
+        durability, plans = cursor.fetchone()
+        cursor.close()
+        own.rollback()
+        return own.driver_connection.autocommit, durability, plans
+
+    assert pages.pool is not db.engine.pool
+    for engine, expected in ((db.engine, (False, "on", "auto")),
+                             (pages, (True, "on", "force_generic_plan"))):
+        idle = [engine.raw_connection() for _ in range(engine.pool.checkedin())]
+        try:
+            assert idle and all(settings(own) == expected for own in idle)
+        finally:
+            for own in idle:
+                own.close()

@@ -167,3 +167,20 @@ def test_warming_is_off_without_a_card_cache(settings, monkeypatch):
     assert feed.warm_cards() == 0
     assert feed.start_card_warmer(current_app._get_current_object()) is None
     assert feed.warm_cards(plans=5) >= 1
+
+
+def test_warming_reads_the_first_feed_warm_pages_pages_of_each_plan(settings, monkeypatch):
+    """How deep into each plan the warmer reads: ``feed_warm_pages`` pages of
+    ``feed_page_size`` cards (the cards the next scrolls serve), not the whole plan."""
+    from app.services import feed
+
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+    monkeypatch.setattr(settings, "feed_page_size", 4)
+    users, _ = _world()
+    feed.plan(users[0].id, commit=True)
+    planned = db.session.get(FeedPlan, users[0].id).items.ids
+    assert len(planned) > 8
+    for pages in (1, 2):
+        feed.clear_cache()
+        monkeypatch.setattr(settings, "feed_warm_pages", pages)
+        assert feed.warm_cards() == len(set(planned[:4 * pages]))
