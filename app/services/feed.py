@@ -597,7 +597,8 @@ def warm_cards(plans: int | None = None) -> int:
     the cards the next pages will serve. A process that starts with an empty cache reads
     cards on nearly every page of its first minute (0.9 reads a page falling to 0.2 over the
     first 10 s of a PostgreSQL run: BENCHMARKS.md, 2026-12-06, night); this reads them in a
-    few large reads instead. Returns how many cards are now cached (0 with ``feed_cache_seconds`` at 0)."""
+    few large reads instead. Returns how many cards are now cached (0 with
+    ``feed_cache_seconds`` at 0)."""
     settings = get_settings()
     count = settings.feed_warm_plans if plans is None else plans
     if settings.feed_cache_seconds <= 0 or count <= 0:
