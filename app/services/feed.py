@@ -47,8 +47,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
@@ -397,7 +399,12 @@ def _statements(dialect: str) -> dict[str, Any]:
     # active and the token not revoked, without a read of their own.
     active = select(User.is_active).where(User.id == viewer).scalar_subquery()
     revoked = exists().where(RevokedToken.jti == bindparam("token_id", type_=String))
-    plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, FeedPlan.items, FeedPlan.report,
+    # The items (17 kB) are left out when this process holds the plan made at that time
+    # (``:held``, see ``_held_plans``).
+    held = bindparam("held", type_=UtcDateTime())
+    items = type_coerce(case((FeedPlan.built_at == held, null()), else_=FeedPlan.items),
+                        FeedPlan.items.type)
+    plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
                         shown, epoch, active, revoked)
                  .select_from(one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)))
     return {
@@ -524,12 +531,47 @@ def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[
     return rows
 
 
+def _held_plans() -> dict[int, tuple[datetime, str]] | None:
+    """The plans this process read lately, by viewer: (when the plan was made, its stored
+    text), at most ``feed_plan_cache`` of them, the oldest dropped first; None when off.
+
+    A plan is never changed in place (``plan`` writes a new ``built_at`` with new items), so
+    a plan read again at the same ``built_at`` has the same items: a page of a plan this
+    process holds reads the plan without its items (17 kB that PostgreSQL reads, decompresses
+    and sends, and the app receives). Only the text is held: one object per plan, out of the
+    garbage collector's sight (the ids as lists, 2,000 plans made every full collection of a
+    serving process 26 ms instead of 7, and the slowest 1% of pages 100 ms: BENCHMARKS.md,
+    2026-12-07)."""
+    if get_settings().feed_plan_cache <= 0:
+        return None
+    cache: dict[str, Any] = current_app.extensions.setdefault(_CACHE_KEY, {})
+    return cache.setdefault("plans", {})  # type: ignore[no-any-return]
+
+
+def _hold(plans: dict[int, tuple[datetime, str]], user_id: int, built_at: datetime,
+          items: PlanItems) -> None:
+    if user_id not in plans and len(plans) >= get_settings().feed_plan_cache:
+        plans.pop(next(iter(plans), None), None)     # the oldest first
+    plans[user_id] = (built_at, items.pack())
+
+
 def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = None
                ) -> _PlanRow:
     """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
-    the card epoch and the token's checks, in one read (one row, plan or not)."""
-    return _PlanRow(*_run("plan", {"viewer": viewer_id, "token_id": token_id,
-                                   "since": since}, on)[0])
+    the card epoch and the token's checks, in one read (one row, plan or not). The plan's
+    items come from this process's ``_held_plans`` when it holds that plan."""
+    plans = _held_plans()
+    held = plans.get(viewer_id) if plans is not None else None
+    row = _PlanRow(*_run("plan", {"viewer": viewer_id, "token_id": token_id, "since": since,
+                                  "held": held[0] if held else None}, on)[0])
+    if plans is None or row.built_at is None:
+        return row
+    if row.items is None:
+        if held is not None and held[0] == row.built_at:
+            return row._replace(items=PlanItems.unpack(held[1]))
+    elif held is None or held[0] != row.built_at:
+        _hold(plans, viewer_id, row.built_at, row.items)
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,9 +647,14 @@ def warm_cards(plans: int | None = None) -> int:
         return 0
     first = settings.feed_warm_pages * settings.feed_page_size
     ids: dict[int, None] = {}
-    for items in db.session.scalars(select(FeedPlan.items)
-                                    .order_by(FeedPlan.built_at.desc()).limit(count)):
+    plans = _held_plans()
+    hold = settings.feed_plan_cache
+    for user_id, built_at, items in db.session.execute(
+            select(FeedPlan.user_id, FeedPlan.built_at, FeedPlan.items)
+            .order_by(FeedPlan.built_at.desc()).limit(count)):
         ids.update(dict.fromkeys(items.ids[:first]))
+        if plans is not None and len(plans) < hold and user_id not in plans:
+            _hold(plans, user_id, built_at, items)
     epoch = db.session.execute(_sql()["epoch"]).scalar()
     db.session.rollback()
     wanted = list(ids)

@@ -184,3 +184,58 @@ def test_warming_reads_the_first_feed_warm_pages_pages_of_each_plan(settings, mo
         feed.clear_cache()
         monkeypatch.setattr(settings, "feed_warm_pages", pages)
         assert feed.warm_cards() == len(set(planned[:4 * pages]))
+
+
+def test_a_process_holds_the_plans_it_read_and_never_serves_one_made_over(client, settings,
+                                                                          monkeypatch):
+    """A page of a plan this process holds reads the plan without its items (the database
+    sends none: ``PlanItems.unpack`` gets the held text, not the column's), and serves what
+    it would have served; a plan made since (a new ``built_at``) is read whole and held in
+    its place; with ``feed_plan_cache`` at 0 nothing is held."""
+    from app.models.feed import PlanItems
+    from app.services import feed
+
+    users, _ = _world()
+    viewer, other = users[0], users[1]
+    for user in (viewer, other):
+        feed.plan(user.id, commit=True)
+    feed.clear_cache()
+    read_whole = []      # per plan read: whether the database sent the plan's items
+    run = feed._run
+
+    def counted(name, values, on=None):
+        rows = run(name, values, on)
+        if name == "plan":
+            read_whole.append(rows[0][2] is not None)
+        return rows
+    monkeypatch.setattr(feed, "_run", counted)
+
+    first = _get(client, viewer, limit=4)
+    assert read_whole == [True]          # not held yet: read whole, then held
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert read_whole == [True, False]   # held: the items stayed in the database
+    planned = db.session.get(FeedPlan, viewer.id).items
+    assert _ids(first) + _ids(second) == planned.ids[:8]
+
+    # A plan made over (as a like, a new model or the nightly batch do: a new built_at),
+    # here in reverse: read whole, and served from its first item (a stale plan would go on
+    # from its ninth).
+    remade = PlanItems(list(reversed(list(planned))))
+    db.session.execute(update(FeedPlan).where(FeedPlan.user_id == viewer.id)
+                       .values(built_at=utcnow(), items=remade))
+    db.session.commit()
+    assert len(remade) > 9 and remade.ids[0] != planned.ids[8]
+    read_whole.clear()
+    third = _get(client, viewer, limit=4)
+    assert read_whole == [True] and _ids(third)[0] == remade.ids[0]
+    fourth = _get(client, viewer, limit=4, cursor=third["next_cursor"])
+    assert read_whole == [True, False]
+    assert set(_ids(third) + _ids(fourth)) <= set(remade.ids[:12])
+
+    feed.clear_cache()
+    monkeypatch.setattr(settings, "feed_plan_cache", 0)
+    read_whole.clear()
+    page = _get(client, other, limit=4)
+    _get(client, other, limit=4, cursor=page["next_cursor"])
+    assert read_whole == [True, True]
+    assert isinstance(db.session.get(FeedPlan, other.id).items, PlanItems)
