@@ -541,7 +541,7 @@ def _held_plans() -> dict[int, tuple[datetime, str]] | None:
     and sends, and the app receives). Only the text is held: one object per plan, out of the
     garbage collector's sight (the ids as lists, 2,000 plans made every full collection of a
     serving process 26 ms instead of 7, and the slowest 1% of pages 100 ms: BENCHMARKS.md,
-    2026-12-07)."""
+    2026-12-06, late night)."""
     if get_settings().feed_plan_cache <= 0:
         return None
     cache: dict[str, Any] = current_app.extensions.setdefault(_CACHE_KEY, {})
