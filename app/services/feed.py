@@ -647,14 +647,13 @@ def warm_cards(plans: int | None = None) -> int:
         return 0
     first = settings.feed_warm_pages * settings.feed_page_size
     ids: dict[int, None] = {}
-    plans = _held_plans()
-    hold = settings.feed_plan_cache
+    held = _held_plans()         # the latest plans are held too, as far as there is room
     for user_id, built_at, items in db.session.execute(
             select(FeedPlan.user_id, FeedPlan.built_at, FeedPlan.items)
             .order_by(FeedPlan.built_at.desc()).limit(count)):
         ids.update(dict.fromkeys(items.ids[:first]))
-        if plans is not None and len(plans) < hold and user_id not in plans:
-            _hold(plans, user_id, built_at, items)
+        if held is not None and len(held) < settings.feed_plan_cache and user_id not in held:
+            _hold(held, user_id, built_at, items)
     epoch = db.session.execute(_sql()["epoch"]).scalar()
     db.session.rollback()
     wanted = list(ids)
