@@ -136,9 +136,9 @@ class Settings(BaseSettings):
     # cards from the database; 0: off.
     feed_warm_plans: int = Field(2000, ge=0)
     feed_warm_pages: int = Field(5, ge=1, le=50)
-    # Plans a serving process holds (their text, about 17 kB each: the warmer's latest, then
-    # the ones its pages read; 34 MB at 2,000), so that a page of a held plan reads the plan
-    # without its items; 0: off.
+    # PostgreSQL: plans a serving process holds (their text, about 17 kB each: the warmer's
+    # latest, then the ones its pages read; 34 MB at 2,000), so that a page of a held plan
+    # reads the plan without its items; 0: off.
     feed_plan_cache: int = Field(2000, ge=0)
     # Feed plans (app.models.feed): the pipeline runs once for this many pages, and page
     # requests serve windows of the plan. An older plan is still served while a worker plans

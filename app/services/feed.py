@@ -533,7 +533,10 @@ def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[
 
 def _held_plans() -> dict[int, tuple[datetime, str]] | None:
     """The plans this process read lately, by viewer: (when the plan was made, its stored
-    text), at most ``feed_plan_cache`` of them, the oldest dropped first; None when off.
+    text), at most ``feed_plan_cache`` of them, the oldest dropped first; None when off, and
+    on SQLite: there the items are read in the process, from its page cache, and holding them
+    saved nothing (955 against 897 us of CPU a page in one process, BENCHMARKS.md,
+    2026-12-06, late night), for 34 MB a process.
 
     A plan is never changed in place (``plan`` writes a new ``built_at`` with new items), so
     a plan read again at the same ``built_at`` has the same items: a page of a plan this
@@ -542,7 +545,7 @@ def _held_plans() -> dict[int, tuple[datetime, str]] | None:
     garbage collector's sight (the ids as lists, 2,000 plans made every full collection of a
     serving process 26 ms instead of 7, and the slowest 1% of pages 100 ms: BENCHMARKS.md,
     2026-12-06, late night)."""
-    if get_settings().feed_plan_cache <= 0:
+    if get_settings().feed_plan_cache <= 0 or db.engine.dialect.name != "postgresql":
         return None
     cache: dict[str, Any] = current_app.extensions.setdefault(_CACHE_KEY, {})
     return cache.setdefault("plans", {})  # type: ignore[no-any-return]

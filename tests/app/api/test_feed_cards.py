@@ -189,10 +189,10 @@ def test_warming_reads_the_first_feed_warm_pages_pages_of_each_plan(settings, mo
 
 def test_a_process_holds_the_plans_it_read_and_never_serves_one_made_over(client, settings,
                                                                           monkeypatch):
-    """A page of a plan this process holds reads the plan without its items (the database
-    sends none: ``PlanItems.unpack`` gets the held text, not the column's), and serves what
-    it would have served; a plan made since (a new ``built_at``) is read whole and held in
-    its place; with ``feed_plan_cache`` at 0 nothing is held."""
+    """On PostgreSQL, a page of a plan this process holds reads the plan without its items
+    (the database sends none) and serves what it would have served; a plan made since (a new
+    ``built_at``) is read whole and held in its place; with ``feed_plan_cache`` at 0 nothing
+    is held. On SQLite nothing is held."""
     from app.models.feed import PlanItems
     from app.services import feed
 
@@ -214,6 +214,9 @@ def test_a_process_holds_the_plans_it_read_and_never_serves_one_made_over(client
     first = _get(client, viewer, limit=4)
     assert read_whole == [True]          # not held yet: read whole, then held
     second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    if db.engine.dialect.name != "postgresql":
+        assert read_whole == [True, True]    # SQLite: plans are not held (feed._held_plans)
+        return
     assert read_whole == [True, False]   # held: the items stayed in the database
     planned = db.session.get(FeedPlan, viewer.id).items
     assert _ids(first) + _ids(second) == planned.ids[:8]
