@@ -150,8 +150,8 @@ def page_engine(app: Flask) -> Engine:
             given = engine.url.query.get("options")
             options = " ".join(o for o in (given if isinstance(given, str) else None,
                                            "-c plan_cache_mode=force_generic_plan") if o)
-            settings = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
-            pages = create_engine(engine.url, **settings, isolation_level="AUTOCOMMIT",
+            engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+            pages = create_engine(engine.url, **engine_options, isolation_level="AUTOCOMMIT",
                                   pool_size=PAGE_POOL_SIZE, max_overflow=PAGE_POOL_OVERFLOW,
                                   connect_args={"options": options})
             ping = app.extensions.get("zhongcao.idle_ping")

@@ -569,11 +569,10 @@ def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = 
                                   "held": held[0] if held else None}, on)[0])
     if plans is None or row.built_at is None:
         return row
-    if row.items is None:
-        if held is not None and held[0] == row.built_at:
-            return row._replace(items=PlanItems.unpack(held[1]))
-    elif held is None or held[0] != row.built_at:
+    if row.items is not None:       # sent: not held here, or made over since
         _hold(plans, viewer_id, row.built_at, row.items)
+    elif held is not None and held[0] == row.built_at:
+        return row._replace(items=PlanItems.unpack(held[1]))
     return row
 
 
