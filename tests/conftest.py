@@ -52,8 +52,10 @@ def _reset_schema(app: Flask) -> None:
 
 
 def _wipe() -> None:
-    # feed_epoch is a counter the migrations create with its one row, not data: it stays.
-    tables = [t.name for t in db.metadata.sorted_tables if t.name != "feed_epoch"]
+    # feed_epoch and feed_impression_mark are counters the migrations create with their one
+    # row, not data: they stay, the mark back at 0 (page ids start again from 1).
+    kept = {"feed_epoch", "feed_impression_mark"}
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in kept]
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t}"' for t in tables)
@@ -66,6 +68,7 @@ def _wipe() -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
             conn.commit()
             conn.execute(text("PRAGMA foreign_keys=ON"))
+        conn.execute(text("UPDATE feed_impression_mark SET counted_through = 0"))
         conn.commit()
 
 

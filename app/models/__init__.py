@@ -27,7 +27,13 @@ from app.models.engagement import (
     ReportStatus,
     Save,
 )
-from app.models.feed import FeedEpoch, FeedImpressionPage, FeedPlan, NoteImpressionDay
+from app.models.feed import (
+    FeedEpoch,
+    FeedImpressionMark,
+    FeedImpressionPage,
+    FeedPlan,
+    NoteImpressionDay,
+)
 from app.models.image import Image
 from app.models.interaction import Interaction, InteractionKind, Notification, NotificationKind
 from app.models.note import (
@@ -49,7 +55,8 @@ __all__ = [
     "Block", "Collection", "Comment", "Follow", "Interaction", "InteractionKind", "Like",
     "NotInterested", "Notification", "NotificationKind", "Report", "ReportReason",
     "ReportStatus", "Save", "SearchOutbox",
-    "Base", "FeedEpoch", "FeedImpressionPage", "FeedPlan", "NoteImpressionDay", "Hashtag",
+    "Base", "FeedEpoch", "FeedImpressionMark", "FeedImpressionPage", "FeedPlan",
+    "NoteImpressionDay", "Hashtag",
     "Image", "Note", "NoteHashtag", "NoteImage",
     "NoteMention",
     "NoteProduct",

@@ -26,8 +26,6 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    false,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -177,19 +175,18 @@ class FeedImpressionPage(Base):
       filter) reads these rows by (user_id, at);
     - how often a note was shown (the fresh source, engagement rates, creator analytics)
       reads ``NoteImpressionDay``, which ``app.services.impressions.count`` rolls these rows
-      up into (``counted`` marks the rows it has added, exactly once).
+      up into, in id order, exactly once (``FeedImpressionMark``: how far it got).
+
+    Rows are only ever inserted, by ``app.services.impressions.log_page`` (the one writer:
+    on PostgreSQL it holds a lock that the counter uses to know no lower id is still to
+    come), and deleted with their account.
 
     Impressions the apps send themselves (``POST /api/v1/events``, for surfaces the server
     does not log) stay in ``interaction``; readers add both.
     """
 
     __tablename__ = "feed_impression_page"
-    __table_args__ = (
-        Index("ix_feed_impression_page_user_id_at", "user_id", "at"),
-        # Only the rows not counted yet: the counter's queue, empty most of the time.
-        Index("ix_feed_impression_page_uncounted", "id",
-              sqlite_where=text("NOT counted"), postgresql_where=text("NOT counted")),
-    )
+    __table_args__ = (Index("ix_feed_impression_page_user_id_at", "user_id", "at"),)
 
     # BIGINT on PostgreSQL (one row per page served); SQLite only autoincrements INTEGER.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
@@ -199,7 +196,22 @@ class FeedImpressionPage(Base):
     first_position: Mapped[int]
     note_ids: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    counted: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class FeedImpressionMark(Base):
+    """How far the feed's impression pages are counted (the row with id 1): every
+    ``FeedImpressionPage`` with an id up to ``counted_through`` is in ``NoteImpressionDay``,
+    none above it. ``app.services.impressions.count`` moves it on in the transaction that adds
+    the pages' counts, so each page is counted exactly once and a page's row is never written
+    again after its insert (a "counted" flag per page cost each page an entry in one more
+    index and, once counted, an update of its row and of every index: BENCHMARKS.md).
+    """
+
+    __tablename__ = "feed_impression_mark"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counted_through: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class NoteImpressionDay(Base):

@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -669,9 +669,11 @@ def warm_cards(plans: int | None = None) -> int:
     return cached
 
 
-def start_card_warmer(app: Any) -> threading.Thread | None:
-    """``warm_cards`` in a daemon thread of this serving process (None when it is off); a
-    failure is logged: pages then read their cards as they go."""
+def start_card_warmer(app: Any, then: Callable[[], None] | None = None
+                      ) -> threading.Thread | None:
+    """``warm_cards`` in a daemon thread of this serving process (None when it is off), then
+    ``then`` (in that thread, warmed or not); a failure is logged: pages then read their
+    cards as they go."""
     with app.app_context():
         settings = get_settings()
         if settings.feed_warm_plans <= 0 or settings.feed_cache_seconds <= 0:
@@ -688,6 +690,8 @@ def start_card_warmer(app: Any) -> threading.Thread | None:
                 log.exception("could not warm the feed card cache")
             finally:
                 db.session.remove()
+        if then is not None:
+            then()
 
     thread = threading.Thread(target=run, name="feed-card-warmer", daemon=True)
     thread.start()

@@ -14,11 +14,16 @@ the two kinds of readers read what suits them:
 
 Who counts: a thread of each server process every ``feed_impression_count_seconds``
 (``start_counter``, from ``wsgi.py``), ``flask feed impressions`` on demand, and the nightly
-job. Counting is safe to run anywhere at once and counts each page exactly once: a batch
-claims its pages with one UPDATE (``counted``, only rows not counted yet) and adds their
-counts in the same transaction. On PostgreSQL a second counter waits for the first's rows and
-then finds them counted; on SQLite the UPDATE takes the write lock, so counters run one after
-the other.
+job. Counting is safe to run anywhere at once and counts each page exactly once: pages are
+counted in id order, and ``FeedImpressionMark`` says how far (every page up to it is counted,
+none above), moved on in the transaction that adds the counts. What makes id order safe is
+knowing that no page with a lower id can still appear: on PostgreSQL ids are handed out before
+their pages commit, so each page's insert holds an advisory lock (``PAGE_WRITE_LOCK``, shared,
+until it commits) and the counter takes it exclusively for a moment before it reads the highest
+id; on SQLite a counter holds the one write lock. A second counter at the same time waits for
+the mark's row and then finds the pages counted. A page's row is never written again once
+inserted (a flag per page cost each page one more index entry and later an update of its row
+and every index: BENCHMARKS.md, 2026-12-07).
 
 Impressions the apps send themselves (``POST /api/v1/events``) stay in ``interaction``;
 every reader adds both.
@@ -27,7 +32,6 @@ every reader adds both.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 import time
@@ -37,8 +41,7 @@ from typing import Any
 
 import orjson
 from flask import Flask
-from sqlalchemy import Integer, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, text
 
 from app.config import get_settings
 from app.extensions import db
@@ -49,10 +52,10 @@ log = logging.getLogger(__name__)
 BATCH_PAGES = 5000
 # A server process's counter thread on SQLite: pages per transaction and seconds between its
 # transactions (a batch holds SQLite's one write lock, and the pages being served wait behind
-# it). On PostgreSQL a batch locks only the rows it counts, so the thread counts BATCH_PAGES
-# at a time: per page a batch of 100 costs the database 112-115 us of CPU, one of 1,000 52 us
-# and one of 5,000 35-37 us (each note's daily row is upserted once per batch; BENCHMARKS.md,
-# 2026-12-06, night).
+# it). On PostgreSQL a batch locks only the mark's row and the daily rows it adds to (pages go
+# on being written), so the thread counts BATCH_PAGES at a time: per page a batch of 100 costs
+# the database 112-115 us of CPU, one of 1,000 52 us and one of 5,000 35-37 us (each note's
+# daily row is upserted once per batch; BENCHMARKS.md, 2026-12-06, night).
 SERVER_BATCH_PAGES = 100
 SERVER_PAUSE = 0.02
 
@@ -63,18 +66,32 @@ _INSERT = ("INSERT INTO feed_impression_page (user_id, request_id, first_positio
 # write is its impressions, and an app crash loses nothing; a crash of the database server may
 # lose the last fraction of a second of impressions, never integrity. Orders, likes and the
 # rest keep the default.
+# The advisory lock every page write holds until it commits (PostgreSQL; see the module's
+# docstring). Any number of pages hold it at once; the counter waits only for those in flight.
+PAGE_WRITE_LOCK = 0x7A43_1D0F
 _INSERT_POSTGRESQL = (
     "INSERT INTO feed_impression_page (user_id, request_id, first_position, note_ids, at) "
-    "SELECT %s, %s, %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) "
-    "AS asynchronous_commit")
-# The batch: the oldest pages not counted yet (``NOT counted`` as written in the partial
-# index, so both databases read the index, not the table). The outer condition re-checks rows
-# another counter claimed meanwhile (PostgreSQL re-reads a row it waited for).
-_CLAIM = text(
-    "UPDATE feed_impression_page SET counted = true WHERE id IN ("
-    "  SELECT id FROM feed_impression_page WHERE NOT counted ORDER BY id LIMIT :batch) "
-    "AND NOT counted RETURNING id")
-# The claimed pages' impressions added up per note and UTC day inside the database (a page's
+    "SELECT %s, %s, %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true), "
+    f"pg_advisory_xact_lock_shared({PAGE_WRITE_LOCK})) AS page_write")
+# The highest id below which every page is committed: waits for the pages being written and
+# reads once they are (two statements: the read's snapshot is taken after the wait).
+_SETTLE_POSTGRESQL = text(f"SELECT pg_advisory_xact_lock({PAGE_WRITE_LOCK})")
+_HIGHEST = text("SELECT coalesce(max(id), 0) FROM feed_impression_page")
+# The mark, locked for this batch (PostgreSQL: a second counter waits here, then reads where
+# this one left it). On SQLite the batch's first statement is a write, so that the batch holds
+# the write lock from its start (a read first would begin a read transaction that could not
+# write if a page were logged meanwhile).
+_MARK = text("SELECT counted_through FROM feed_impression_mark WHERE id = 1 FOR UPDATE")
+_MARK_SQLITE_LOCK = text(
+    "UPDATE feed_impression_mark SET counted_through = counted_through WHERE id = 1")
+_MARK_SQLITE = text("SELECT counted_through FROM feed_impression_mark WHERE id = 1")
+_MOVE_MARK = text("UPDATE feed_impression_mark SET counted_through = :high WHERE id = 1")
+_PAGES_BETWEEN = text(
+    "SELECT count(*) FROM feed_impression_page WHERE id > :low AND id <= :high")
+_UNCOUNTED = text(
+    "SELECT count(*) FROM feed_impression_page WHERE id > "
+    "coalesce((SELECT counted_through FROM feed_impression_mark WHERE id = 1), 0)")
+# The batch's pages' impressions added up per note and UTC day inside the database (a page's
 # "1,2,3" split by json_each on SQLite, unnest on PostgreSQL): no Python per impression, and
 # the write lock or the rows held for milliseconds. Notes hard-deleted since they were served
 # are skipped (``EXISTS``, once per note and day). On SQLite each page's day is worked out
@@ -83,7 +100,7 @@ _CLAIM = text(
 _ADD_SQLITE = text(
     "WITH page AS MATERIALIZED ("
     "  SELECT note_ids, date(at) AS day FROM feed_impression_page "
-    "  WHERE id IN (SELECT value FROM json_each(:claimed))), "
+    "  WHERE id > :low AND id <= :high), "
     "tally AS ("
     "  SELECT CAST(j.value AS INTEGER) AS note_id, page.day AS day, count(*) AS n "
     "  FROM page, json_each('[' || page.note_ids || ']') AS j GROUP BY 1, 2) "
@@ -94,15 +111,19 @@ _ADD_SQLITE = text(
     "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions")
 _ADD_POSTGRESQL = text(
     "INSERT INTO note_impression_day (note_id, day, impressions) "
-    "SELECT n.note_id, (p.at AT TIME ZONE 'UTC')::date, count(*) "
-    "FROM feed_impression_page AS p "
-    "CROSS JOIN LATERAL unnest(string_to_array(p.note_ids, ',')::int[]) AS n(note_id) "
-    "WHERE p.id = ANY(:claimed) "
-    "AND EXISTS (SELECT 1 FROM note WHERE note.id = n.note_id) "
-    "GROUP BY 1, 2 "
+    "SELECT tally.note_id, tally.day, tally.n FROM ("
+    "  SELECT n.note_id, (p.at AT TIME ZONE 'UTC')::date AS day, count(*) AS n "
+    "  FROM feed_impression_page AS p "
+    "  CROSS JOIN LATERAL unnest(string_to_array(p.note_ids, ',')::int[]) AS n(note_id) "
+    "  WHERE p.id > :low AND p.id <= :high GROUP BY 1, 2) AS tally "
+    "WHERE EXISTS (SELECT 1 FROM note WHERE note.id = tally.note_id) "
     "ON CONFLICT (note_id, day) "
-    "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions"
-).bindparams(bindparam("claimed", type_=ARRAY(Integer)))
+    "DO UPDATE SET impressions = note_impression_day.impressions + excluded.impressions")
+
+
+class MarkMissing(RuntimeError):
+    """``feed_impression_mark`` has no row: the database was not migrated
+    (``flask --app app db upgrade``)."""
 
 
 def log_page(viewer_id: int, request_id: str, note_ids: Iterable[int], first_position: int,
@@ -176,34 +197,63 @@ def served_count(user_id: int) -> int:
         select(FeedImpressionPage.note_ids).where(FeedImpressionPage.user_id == user_id)))
 
 
-def _count_batch(batch: int) -> int:
-    """Claim up to ``batch`` pages and add their impressions to the daily counts, in one
-    transaction. Returns the number of pages counted."""
+def _settled() -> int | None:
+    """PostgreSQL: the highest page id at or below which every page is committed (no lower id
+    can still appear). None on SQLite, where each batch reads it under the write lock."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
     try:
-        claimed = list(db.session.scalars(_CLAIM, {"batch": batch}))
-        if claimed:
-            if db.session.get_bind().dialect.name == "postgresql":
-                db.session.execute(_ADD_POSTGRESQL, {"claimed": claimed})
-            else:
-                db.session.execute(_ADD_SQLITE, {"claimed": json.dumps(claimed)})
+        db.session.execute(_SETTLE_POSTGRESQL)
+        high = int(db.session.scalar(_HIGHEST))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return len(claimed)
+    return high
+
+
+def _count_batch(batch: int, settled: int | None) -> tuple[int, bool]:
+    """Count the pages after the mark, up to ``batch`` ids past it (and not past
+    ``settled``), and move the mark past them, in one transaction. Returns the number of
+    pages counted and whether pages are left before ``settled``."""
+    session = db.session
+    try:
+        if settled is None:             # SQLite: the write lock first, then what it guards
+            session.execute(_MARK_SQLITE_LOCK)
+            low = session.scalar(_MARK_SQLITE)
+            settled = int(session.scalar(_HIGHEST))
+        else:
+            low = session.scalar(_MARK)
+        if low is None:
+            raise MarkMissing("feed_impression_mark has no row: run `flask --app app db upgrade`")
+        high = min(settled, low + batch)
+        pages = 0
+        if high > low:
+            bounds = {"low": low, "high": high}
+            pages = int(session.scalar(_PAGES_BETWEEN, bounds))
+            postgresql = session.get_bind().dialect.name == "postgresql"
+            if pages:
+                session.execute(_ADD_POSTGRESQL if postgresql else _ADD_SQLITE, bounds)
+            session.execute(_MOVE_MARK, {"high": high})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return pages, high < settled
 
 
 def count(batch: int = BATCH_PAGES, *, limit_batches: int | None = None,
           pause: float = 0.0) -> int:
-    """Roll served pages up into ``NoteImpressionDay``, oldest first, ``batch`` pages per
+    """Roll served pages up into ``NoteImpressionDay``, oldest first, ``batch`` page ids per
     transaction, until none are left (or after ``limit_batches``), ``pause`` seconds between
     transactions. Returns the pages counted. Safe to run in several processes at once; each
-    page is counted once."""
+    page is counted once. Pages logged while it runs are left for the next call."""
+    settled = _settled()
     pages = done = 0
     while limit_batches is None or done < limit_batches:
-        n = _count_batch(batch)
+        n, more = _count_batch(batch, settled)
         pages, done = pages + n, done + 1
-        if n < batch:
+        if not more:
             break
         if pause:
             time.sleep(pause)
@@ -212,8 +262,7 @@ def count(batch: int = BATCH_PAGES, *, limit_batches: int | None = None,
 
 def uncounted_pages() -> int:
     """Pages served but not counted yet."""
-    return int(db.session.scalar(select(func.count(FeedImpressionPage.id))
-                                 .where(FeedImpressionPage.counted.is_(False))) or 0)
+    return int(db.session.scalar(_UNCOUNTED) or 0)
 
 
 def feed_counts(note_ids: list[int]) -> dict[int, int]:

@@ -63,8 +63,13 @@ def test_a_server_on_a_migrated_database_starts(tmp_path):
                              cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env},
                              timeout=60)
     assert upgrade.returncode == 0, upgrade.stderr
-    result = _run("import wsgi; print(wsgi.app.name)", env)
+    # The model's store is loaded at start, before the garbage collector's freeze (not by the
+    # first feed page, after it): its module is out of the collector's sight.
+    result = _run("import gc, sys, wsgi\n"
+                  "store = vars(sys.modules['app.services.recommendations'])\n"
+                  "print(wsgi.app.name, any(o is store for o in gc.get_objects()))", env)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["app", "False"]
 
 
 @pytest.mark.skipif(not redis_up(), reason="no Redis at 127.0.0.1:6379")

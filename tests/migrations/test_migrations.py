@@ -85,3 +85,48 @@ def test_feed_plans_are_converted_to_lines_and_back(tmp_path):
     (stored,) = db.execute("SELECT items FROM feed_plan").fetchone()
     db.close()
     assert json.loads(stored) == items
+
+
+@pytest.mark.slow
+def test_impression_pages_not_counted_yet_are_counted_once_across_the_mark(tmp_path):
+    """The upgrade that replaces each page's ``counted`` flag by a mark counts the pages not
+    counted yet (and only those) and sets the mark past the last page; a downgrade gives the
+    flags back as the mark says."""
+    _flask(tmp_path, "db", "upgrade", "c7d2a9e4f1b3")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    db.execute("INSERT INTO user (email, username, display_name, bio, password_hash, role, "
+               "is_active, created_at, referral_code) VALUES ('a@example.com', 'a', 'a', '', "
+               "'x', 'user', 1, '2026-01-01', 'CODE1')")
+    for note_id in (1, 2):
+        db.execute("INSERT INTO note (id, author_id, title, body, visibility, like_count, "
+                   "save_count, comment_count, view_count, created_at, updated_at) "
+                   "VALUES (?, 1, 't', 'b', 'public', 0, 0, 0, 0, '2026-01-01', '2026-01-01')",
+                   (note_id,))
+    # Page 1 was counted before the upgrade (its count is in the daily row); 2 and 3 were not.
+    for page_id, note_ids, counted in ((1, "1,2", 1), (2, "1", 0), (3, "2,1", 0)):
+        db.execute("INSERT INTO feed_impression_page (id, user_id, request_id, first_position, "
+                   "note_ids, at, counted) VALUES (?, 1, 'r', 0, ?, "
+                   "'2026-03-01 10:00:00.000000', ?)", (page_id, note_ids, counted))
+    db.executemany("INSERT INTO note_impression_day (note_id, day, impressions) "
+                   "VALUES (?, '2026-03-01', 1)", [(1,), (2,)])
+    db.commit()
+    db.close()
+
+    _flask(tmp_path, "db", "upgrade")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    assert dict(db.execute("SELECT note_id, impressions FROM note_impression_day")) == {1: 3, 2: 2}
+    assert db.execute("SELECT id, counted_through FROM feed_impression_mark").fetchall() == [(1, 3)]
+    columns = {row[1] for row in db.execute("PRAGMA table_info(feed_impression_page)")}
+    assert "counted" not in columns and db.execute(
+        "SELECT count(*) FROM feed_impression_page").fetchone() == (3,)
+    db.execute("UPDATE feed_impression_mark SET counted_through = 2")   # page 3 not yet, say
+    db.commit()
+    db.close()
+
+    _flask(tmp_path, "db", "downgrade", "c7d2a9e4f1b3")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    assert db.execute("SELECT id, counted FROM feed_impression_page ORDER BY id").fetchall() == [
+        (1, 1), (2, 1), (3, 0)]
+    db.close()
+    _flask(tmp_path, "db", "upgrade")
+    assert "schema is current" in _flask(tmp_path, "check-schema").stdout

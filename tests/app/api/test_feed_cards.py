@@ -135,9 +135,12 @@ def test_a_warmed_process_serves_the_first_pages_without_reading_cards(client, s
     upcoming = db.session.get(FeedPlan, viewer.id).items.ids[:4]
     feed.clear_cache()
 
-    thread = feed.start_card_warmer(client.application)
+    cached_then: list[int] = []    # what ``then`` (wsgi.py: freeze the cache) finds
+    thread = feed.start_card_warmer(client.application, then=lambda: cached_then.append(
+        len(client.application.extensions[feed._CACHE_KEY]["cards"])))
     thread.join(timeout=30)
     assert not thread.is_alive()
+    assert len(cached_then) == 1 and cached_then[0] >= len(upcoming)
     db.session.execute(update(Note).where(Note.id.in_(upcoming)).values(like_count=999))
     db.session.commit()
     page = _get(client, viewer, limit=4)

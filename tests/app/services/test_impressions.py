@@ -7,12 +7,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from app.config import get_settings
 from app.extensions import db
 from app.feed.readers import SqlReader
-from app.models import FeedImpressionPage, Note, NoteImpressionDay
+from app.models import FeedImpressionMark, FeedImpressionPage, Note, NoteImpressionDay
 from app.models.base import utcnow
 from app.services import analytics, impressions, interactions
 from tests.factories import make_note, make_user
@@ -37,8 +38,9 @@ def _pages(n_pages: int, per_page: int = 4, at: datetime | None = None, viewer=N
 def test_a_page_is_one_row_with_its_request_positions_and_time():
     viewer, notes, at = _pages(2)
     rows = db.session.scalars(select(FeedImpressionPage).order_by(FeedImpressionPage.id)).all()
-    assert [(r.user_id, r.request_id, r.first_position, r.at, r.counted) for r in rows] == [
-        (viewer.id, "req-0", 0, at, False), (viewer.id, "req-0", 4, at, False)]
+    assert [(r.user_id, r.request_id, r.first_position, r.at) for r in rows] == [
+        (viewer.id, "req-0", 0, at), (viewer.id, "req-0", 4, at)]
+    assert impressions.uncounted_pages() == 2
     assert impressions.slots("req-0") == [(n.id, i) for i, n in enumerate(notes)]
     assert impressions.served_count(viewer.id) == 8
 
@@ -98,6 +100,94 @@ def test_counters_at_once_count_each_page_exactly_once(app):
     assert sum(counted) + left == 60
     assert set(_counts().values()) == {1} and len(_counts()) == 300
     assert impressions.uncounted_pages() == 0
+
+
+def test_a_page_that_commits_after_a_later_one_is_counted_once(app):
+    """Page ids are handed out before pages commit: a page still being written when a later
+    one is committed must not be passed over by the counter (which counts in id order up to a
+    mark), nor counted twice."""
+    viewer = make_user()
+    early, late = make_note(), make_note()
+    db.session.commit()
+    writing = threading.Event()
+    finish = threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_page() -> None:
+        with app.app_context():
+            try:
+                impressions.log_page(viewer.id, "slow", [early.id], 0, utcnow())
+                writing.set()              # written, with its id, not committed yet
+                finish.wait(10)
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                writing.set()
+            finally:
+                db.session.remove()
+
+    def counter(out: list[int]) -> None:
+        with app.app_context():
+            try:
+                out.append(impressions.count())
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    writer = threading.Thread(target=slow_page)
+    writer.start()
+    assert writing.wait(10)
+    counted: list[int] = []
+    if db.engine.dialect.name == "postgresql":
+        # A later page commits first (a higher id); the counter then waits for the slow one.
+        impressions.log_page(viewer.id, "fast", [late.id], 0, utcnow())
+        db.session.commit()
+        counting = threading.Thread(target=counter, args=(counted,))
+        counting.start()
+        counting.join(0.5)
+        assert counting.is_alive()         # waiting for the page in flight, not passing it
+        finish.set()
+        writer.join(10)
+        counting.join(10)
+    else:
+        # SQLite: the slow page holds the write lock; the counter waits for it.
+        counting = threading.Thread(target=counter, args=(counted,))
+        counting.start()
+        counting.join(0.5)
+        assert counting.is_alive()
+        finish.set()
+        writer.join(10)
+        counting.join(10)
+        impressions.log_page(viewer.id, "fast", [late.id], 0, utcnow())
+        db.session.commit()
+    assert not errors
+    counted.append(impressions.count())
+    assert sum(counted) == 2 and impressions.uncounted_pages() == 0
+    assert {note_id: n for (note_id, _), n in _counts().items()} == {early.id: 1, late.id: 1}
+
+
+def test_counting_goes_on_past_pages_gone_with_their_account():
+    gone, _, _ = _pages(3)
+    _pages(2)
+    db.session.delete(gone)
+    db.session.commit()
+    assert impressions.uncounted_pages() == 2
+    assert impressions.count(batch=2) == 2      # the first batch's ids are gone: none there
+    assert sum(_counts().values()) == 8 and impressions.uncounted_pages() == 0
+
+
+def test_a_database_without_the_mark_says_so():
+    db.session.execute(delete(FeedImpressionMark))
+    db.session.commit()
+    try:
+        _pages(1)
+        with pytest.raises(impressions.MarkMissing, match="db upgrade"):
+            impressions.count()
+    finally:
+        db.session.rollback()
+        db.session.add(FeedImpressionMark(id=1, counted_through=0))
+        db.session.commit()
 
 
 def test_the_seen_filter_reads_the_pages_and_the_apps_impressions():
