@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,16 @@ class IdlePing:
         if dbapi_connection is not None and record is not None:
             record.info[_IDLE_SINCE] = time.monotonic()
 
+    def lendable(self, since: float) -> bool:
+        """Whether a connection idle since ``since`` (``time.monotonic()``) is lent without a
+        ping."""
+        return since > self.suspect_before and time.monotonic() - since <= self.idle_seconds
+
     def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get(_IDLE_SINCE)
         if since is None:       # connected for this checkout (``info`` goes with the DBAPI
             return              # connection: a replaced one starts empty)
-        if since > self.suspect_before and time.monotonic() - since <= self.idle_seconds:
+        if self.lendable(since):
             return
         dialect = self.engine.dialect
         try:
@@ -117,6 +123,8 @@ def ping_when_idle(app: Flask, idle_seconds: float) -> IdlePing | None:
 
 
 _PAGE_ENGINE = "zhongcao.page_engine"
+_PAGE_IDLE = "zhongcao.page_idle"
+_PG_IDLE = 0                # psycopg's TransactionStatus.IDLE: no transaction open
 _PAGE_ENGINE_LOCK = threading.Lock()
 # The feed pages' pool: a sync worker lends one connection at a time, threaded workers more.
 PAGE_POOL_SIZE, PAGE_POOL_OVERFLOW = 2, 8
@@ -138,12 +146,12 @@ def page_engine(app: Flask) -> Engine:
     app, hence a pool of its own."""
     from app.extensions import db
 
-    engine = db.engine
-    if engine.dialect.name != "postgresql":
-        return engine
     pages: Engine | None = app.extensions.get(_PAGE_ENGINE)
     if pages is not None:
         return pages
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return engine
     with _PAGE_ENGINE_LOCK:
         pages = app.extensions.get(_PAGE_ENGINE)
         if pages is None:
@@ -157,12 +165,60 @@ def page_engine(app: Flask) -> Engine:
             ping = app.extensions.get("zhongcao.idle_ping")
             if ping is not None:
                 ping.attach(pages)
+                app.extensions[_PAGE_IDLE] = deque()   # see lend_page_connection
             app.extensions[_PAGE_ENGINE] = pages
     return pages
 
 
+def lend_page_connection(app: Flask) -> tuple[Any, Engine]:
+    """A connection of ``page_engine`` for one feed page (a pool's connection proxy; give it
+    back with ``give_back_page_connection``) and its engine.
+
+    On PostgreSQL with idle pings (``IdlePing``) the connection the last page of this process
+    gave back is lent again as it is, past SQLAlchemy's pool: its checkout and checkin (their
+    events and the reset on return, for a connection in autocommit that has nothing to roll
+    back) cost a page 40-50 us of CPU, a tenth of what the page does in Python
+    (BENCHMARKS.md, 2026-12-07). The same rules as the pool's: a connection that sat idle
+    longer than ``idle_seconds``, or since a lost connection was reported, goes back to the
+    pool with the time it has been idle, and the pool pings it when it next lends it."""
+    engine = page_engine(app)
+    idle: deque[tuple[Any, float]] | None = app.extensions.get(_PAGE_IDLE)
+    ping: IdlePing | None = app.extensions.get("zhongcao.idle_ping")
+    while idle and ping is not None:
+        try:
+            proxy, since = idle.pop()
+        except IndexError:          # another thread took the last one
+            break
+        if ping.lendable(since):
+            return proxy, engine
+        info = proxy.info
+        proxy.close()
+        info[_IDLE_SINCE] = since   # as idle as it is: the pool pings it when it lends it
+    return engine.raw_connection(), engine
+
+
+def give_back_page_connection(app: Flask, proxy: Any) -> None:
+    """Give back a ``lend_page_connection``: kept for the next page when it is sound and idle
+    (not invalidated, no transaction open), else returned to the pool."""
+    idle: deque[tuple[Any, float]] | None = app.extensions.get(_PAGE_IDLE)
+    if idle is not None and len(idle) < PAGE_POOL_SIZE and proxy.is_valid:
+        own = proxy.driver_connection
+        if own is not None and not own.closed and own.info.transaction_status == _PG_IDLE:
+            idle.append((proxy, time.monotonic()))
+            return
+    proxy.close()
+
+
+def kept_page_connections(app: Flask) -> list[Any]:
+    """The connections ``give_back_page_connection`` kept for the next pages."""
+    return [proxy for proxy, _since in app.extensions.get(_PAGE_IDLE, ())]
+
+
 def dispose_page_engine(app: Flask) -> None:
     """Close the feed pages' pooled connections (tests; a server's go with its process)."""
+    idle: deque[tuple[Any, float]] | None = app.extensions.pop(_PAGE_IDLE, None)
+    while idle:
+        idle.pop()[0].close()
     pages = app.extensions.pop(_PAGE_ENGINE, None)
     if pages is not None:
         pages.dispose()

@@ -484,15 +484,15 @@ def _page_connection() -> _On:
     no COMMIT round trips), and prepared statements keep their plans; the write asks for an
     asynchronous commit itself (``impressions.log_page``). On SQLite a connection of the app's
     pool: the driver begins a transaction at the write and the page commits it."""
-    engine = schema.page_engine(current_app)
-    return _On(engine.raw_connection(), engine.dialect)
+    proxy, engine = schema.lend_page_connection(current_app)
+    return _On(proxy, engine.dialect)
 
 
 def _release(on: _On | None) -> None:
-    """Give a ``_page_connection`` back to its pool (rolled back if the page did not
-    commit)."""
+    """Give a ``_page_connection`` back (``schema.give_back_page_connection``: to its pool,
+    rolled back if the page did not commit, or kept for the next page)."""
     if on is not None:
-        on.dbapi.close()
+        schema.give_back_page_connection(current_app, on.dbapi)
 
 
 def _lost(on: _On, err: BaseException) -> bool:

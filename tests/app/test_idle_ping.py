@@ -8,10 +8,11 @@ import time
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.config import Settings
 from app.extensions import db
+from app import schema
 from app.schema import ping_when_idle
 from tests.factories import bearer, make_note, make_user
 
@@ -117,3 +118,43 @@ def test_a_feed_page_whose_connection_died_a_moment_ago_reads_again_on_a_fresh_o
     db.session.remove()
     assert impressions.served_count(viewer.id) == served + len(page.get_json()["items"])
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+
+
+def test_the_next_feed_page_runs_on_the_last_pages_connection_unless_it_sat_idle(
+        app, client, monkeypatch):
+    """On PostgreSQL a page gives its connection back to be lent to the next page as it is,
+    past the pool's checkout; one that sat idle longer than ``idle_seconds`` goes back to the
+    pool with the time it was idle, and the pool pings it before it lends it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the feed pages' own pool: PostgreSQL")
+    ping = app.extensions["zhongcao.idle_ping"]
+    monkeypatch.setattr(ping, "idle_seconds", 10)   # (a page planned on the request is slow)
+    pages = schema.page_engine(app)
+    pinged: list[object] = []        # the connections pinged (the pools share IdlePing)
+    real = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping",
+                        lambda dbapi_connection: pinged.append(dbapi_connection)
+                        or real(dbapi_connection))
+    checkouts: list[int] = []
+
+    def checkout(*_args) -> None:
+        checkouts.append(1)
+
+    for i in range(12):
+        make_note(make_user(), title=f"笔记{i}")
+    headers = bearer(make_user())
+    assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
+    (kept,) = schema.kept_page_connections(app)
+    own = kept.driver_connection
+    event.listen(pages, "checkout", checkout)
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
+            assert [p.driver_connection for p in schema.kept_page_connections(app)] == [own]
+        assert checkouts == [] and own not in pinged
+        monkeypatch.setattr(ping, "idle_seconds", 0.2)
+        time.sleep(0.3)
+        assert client.get("/api/v1/feed?limit=4", headers=headers).status_code == 200
+        assert checkouts == [1] and pinged.count(own) == 1
+    finally:
+        event.remove(pages, "checkout", checkout)
