@@ -10,9 +10,9 @@ import psycopg
 import pytest
 from sqlalchemy import event, text
 
+from app import schema
 from app.config import Settings
 from app.extensions import db
-from app import schema
 from app.schema import ping_when_idle
 from tests.factories import bearer, make_note, make_user
 
