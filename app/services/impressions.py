@@ -59,6 +59,9 @@ BATCH_PAGES = 5000
 SERVER_BATCH_PAGES = 100
 SERVER_PAUSE = 0.02
 
+# The advisory lock every page write holds until it commits (PostgreSQL; see the module's
+# docstring). Any number of pages hold it at once; the counter waits only for those in flight.
+PAGE_WRITE_LOCK = 0x7A43_1D0F
 _INSERT = ("INSERT INTO feed_impression_page (user_id, request_id, first_position, note_ids, "
            "at) VALUES (?, ?, ?, ?, ?)")
 # On PostgreSQL the page's transaction (its own, when the page runs in autocommit) does not
@@ -66,9 +69,6 @@ _INSERT = ("INSERT INTO feed_impression_page (user_id, request_id, first_positio
 # write is its impressions, and an app crash loses nothing; a crash of the database server may
 # lose the last fraction of a second of impressions, never integrity. Orders, likes and the
 # rest keep the default.
-# The advisory lock every page write holds until it commits (PostgreSQL; see the module's
-# docstring). Any number of pages hold it at once; the counter waits only for those in flight.
-PAGE_WRITE_LOCK = 0x7A43_1D0F
 _INSERT_POSTGRESQL = (
     "INSERT INTO feed_impression_page (user_id, request_id, first_position, note_ids, at) "
     "SELECT %s, %s, %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true), "
@@ -129,7 +129,9 @@ class MarkMissing(RuntimeError):
 def log_page(viewer_id: int, request_id: str, note_ids: Iterable[int], first_position: int,
              at: datetime, on: tuple[Any, Any] | None = None) -> None:
     """One served page's impressions, in the caller's transaction: the session's, or that of
-    ``on`` (a DBAPI connection and its dialect; the feed page's own connection)."""
+    ``on`` (a DBAPI connection and its dialect; the feed page's own connection). Commit soon
+    after: on PostgreSQL the page holds ``PAGE_WRITE_LOCK`` until its transaction ends, and a
+    counter waits for it (with the pages that come after it waiting behind the counter)."""
     if on is None:
         connection = db.session.connection()
         on = (connection.connection, connection.dialect)
