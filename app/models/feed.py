@@ -186,7 +186,11 @@ class FeedImpressionPage(Base):
     """
 
     __tablename__ = "feed_impression_page"
-    __table_args__ = (Index("ix_feed_impression_page_user_id_at", "user_id", "at"),)
+    # AUTOINCREMENT on SQLite: ids are never used again, even after the latest pages went with
+    # their account (plain SQLite rowids start again from the highest left), since pages are
+    # counted in id order up to a mark. PostgreSQL's sequence never goes back.
+    __table_args__ = (Index("ix_feed_impression_page_user_id_at", "user_id", "at"),
+                      {"sqlite_autoincrement": True})
 
     # BIGINT on PostgreSQL (one row per page served); SQLite only autoincrements INTEGER.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),

@@ -1,7 +1,8 @@
 """Feed impression pages counted up to a mark (feed_impression_mark) instead of a flag on each
 page: the ``counted`` column and its partial index go. The pages not counted yet are counted
 here first, with no page written meanwhile, and the mark set past the last page, so every page
-is counted exactly once across the upgrade. A server of the old code still running after it
+is counted exactly once across the upgrade. On SQLite the table is rebuilt with AUTOINCREMENT,
+so that a page id is never used again. A server of the old code still running after it
 can log pages (its insert names its columns) but no longer count them; one of the new code
 counts them.
 
@@ -63,8 +64,14 @@ def upgrade():
     op.execute("INSERT INTO feed_impression_mark (id, counted_through) "
                "SELECT 1, coalesce(max(id), 0) FROM feed_impression_page")
     op.drop_index('ix_feed_impression_page_uncounted', table_name='feed_impression_page')
-    with op.batch_alter_table('feed_impression_page') as batch:
-        batch.drop_column('counted')
+    if postgresql:
+        op.drop_column('feed_impression_page', 'counted')
+    else:
+        # Rebuilt with AUTOINCREMENT: counted in id order, ids must never be used again (plain
+        # rowids start again from the highest left after the latest pages are deleted).
+        with op.batch_alter_table('feed_impression_page', recreate='always',
+                                  table_kwargs={'sqlite_autoincrement': True}) as batch:
+            batch.drop_column('counted')
 
 
 def downgrade():

@@ -119,6 +119,11 @@ def test_impression_pages_not_counted_yet_are_counted_once_across_the_mark(tmp_p
     columns = {row[1] for row in db.execute("PRAGMA table_info(feed_impression_page)")}
     assert "counted" not in columns and db.execute(
         "SELECT count(*) FROM feed_impression_page").fetchone() == (3,)
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'feed_impression_page'"
+                          ).fetchone()
+    assert "AUTOINCREMENT" in table    # ids never used again (counted in id order)
+    assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'feed_impression_page'"
+                      ).fetchone() == (3,)
     db.execute("UPDATE feed_impression_mark SET counted_through = 2")   # page 3 not yet, say
     db.commit()
     db.close()

@@ -177,6 +177,20 @@ def test_counting_goes_on_past_pages_gone_with_their_account():
     assert sum(_counts().values()) == 8 and impressions.uncounted_pages() == 0
 
 
+def test_a_page_written_after_the_latest_pages_went_with_their_account_is_counted():
+    """Ids are never used again (SQLite's rowids would start again from the highest left,
+    below the mark, and the page would never be counted)."""
+    viewer, notes, _ = _pages(2)
+    gone, _, _ = _pages(2)
+    assert impressions.count() == 4
+    db.session.delete(gone)
+    db.session.commit()
+    impressions.log_page(viewer.id, "after", [notes[0].id], 0, utcnow())
+    db.session.commit()
+    assert impressions.uncounted_pages() == 1
+    assert impressions.count() == 1 and impressions.uncounted_pages() == 0
+
+
 def test_a_database_without_the_mark_says_so():
     db.session.execute(delete(FeedImpressionMark))
     db.session.commit()
