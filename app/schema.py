@@ -48,6 +48,7 @@ def enable_sqlite_pragmas(engine: Engine) -> None:
 
 
 _IDLE_SINCE = "zhongcao.idle_since"
+_IDLE_PING = "zhongcao.idle_ping"
 
 
 class IdlePing:
@@ -118,7 +119,7 @@ def ping_when_idle(app: Flask, idle_seconds: float) -> IdlePing | None:
         return None
     with app.app_context():
         ping = IdlePing(db.engine, idle_seconds)
-    app.extensions["zhongcao.idle_ping"] = ping
+    app.extensions[_IDLE_PING] = ping
     return ping
 
 
@@ -162,7 +163,7 @@ def page_engine(app: Flask) -> Engine:
             pages = create_engine(engine.url, **engine_options, isolation_level="AUTOCOMMIT",
                                   pool_size=PAGE_POOL_SIZE, max_overflow=PAGE_POOL_OVERFLOW,
                                   connect_args={"options": options})
-            ping = app.extensions.get("zhongcao.idle_ping")
+            ping = app.extensions.get(_IDLE_PING)
             if ping is not None:
                 ping.attach(pages)
                 app.extensions[_PAGE_IDLE] = deque()   # see lend_page_connection
@@ -183,13 +184,12 @@ def lend_page_connection(app: Flask) -> tuple[Any, Engine]:
     pool with the time it has been idle, and the pool pings it when it next lends it."""
     engine = page_engine(app)
     idle: deque[tuple[Any, float]] | None = app.extensions.get(_PAGE_IDLE)
-    ping: IdlePing | None = app.extensions.get("zhongcao.idle_ping")
-    while idle and ping is not None:
+    while idle:                     # made by page_engine only with IdlePing installed
         try:
             proxy, since = idle.pop()
         except IndexError:          # another thread took the last one
             break
-        if ping.lendable(since):
+        if app.extensions[_IDLE_PING].lendable(since):
             return proxy, engine
         info = proxy.info
         proxy.close()
@@ -226,7 +226,7 @@ def dispose_page_engine(app: Flask) -> None:
 
 def connection_lost(app: Flask) -> None:
     """Report a dead connection found outside SQLAlchemy (see ``IdlePing.connection_lost``)."""
-    ping = app.extensions.get("zhongcao.idle_ping")
+    ping = app.extensions.get(_IDLE_PING)
     if ping is not None:
         ping.connection_lost()
 

@@ -45,7 +45,7 @@ from sqlalchemy import func, select, text
 
 from app.config import get_settings
 from app.extensions import db
-from app.models import FeedImpressionPage, NoteImpressionDay
+from app.models import FeedImpressionMark, FeedImpressionPage, NoteImpressionDay
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,11 @@ _HIGHEST = text("SELECT coalesce(max(id), 0) FROM feed_impression_page")
 # this one left it). On SQLite the batch's first statement is a write, so that the batch holds
 # the write lock from its start (a read first would begin a read transaction that could not
 # write if a page were logged meanwhile).
-_MARK = text("SELECT counted_through FROM feed_impression_mark WHERE id = 1 FOR UPDATE")
+# (SQLite has no FOR UPDATE: SQLAlchemy leaves it out there.)
+_MARK = (select(FeedImpressionMark.counted_through).where(FeedImpressionMark.id == 1)
+         .with_for_update())
 _MARK_SQLITE_LOCK = text(
     "UPDATE feed_impression_mark SET counted_through = counted_through WHERE id = 1")
-_MARK_SQLITE = text("SELECT counted_through FROM feed_impression_mark WHERE id = 1")
 _MOVE_MARK = text("UPDATE feed_impression_mark SET counted_through = :high WHERE id = 1")
 _PAGES_BETWEEN = text(
     "SELECT count(*) FROM feed_impression_page WHERE id > :low AND id <= :high")
@@ -219,13 +220,12 @@ def _count_batch(batch: int, settled: int | None) -> tuple[int, bool]:
     ``settled``), and move the mark past them, in one transaction. Returns the number of
     pages counted and whether pages are left before ``settled``."""
     session = db.session
+    sqlite = settled is None            # see ``_settled``
     try:
-        if settled is None:             # SQLite: the write lock first, then what it guards
+        if sqlite:                      # the write lock first, then what it guards
             session.execute(_MARK_SQLITE_LOCK)
-            low = session.scalar(_MARK_SQLITE)
             settled = int(session.scalar(_HIGHEST))
-        else:
-            low = session.scalar(_MARK)
+        low = session.scalar(_MARK)
         if low is None:
             raise MarkMissing("feed_impression_mark has no row: run `flask --app app db upgrade`")
         high = min(settled, low + batch)
@@ -233,9 +233,8 @@ def _count_batch(batch: int, settled: int | None) -> tuple[int, bool]:
         if high > low:
             bounds = {"low": low, "high": high}
             pages = int(session.scalar(_PAGES_BETWEEN, bounds))
-            postgresql = session.get_bind().dialect.name == "postgresql"
             if pages:
-                session.execute(_ADD_POSTGRESQL if postgresql else _ADD_SQLITE, bounds)
+                session.execute(_ADD_SQLITE if sqlite else _ADD_POSTGRESQL, bounds)
             session.execute(_MOVE_MARK, {"high": high})
         session.commit()
     except BaseException:
