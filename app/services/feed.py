@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+import orjson
 from flask import current_app
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Integer,
     String,
     and_,
@@ -45,11 +47,15 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    false,
     func,
+    insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -404,10 +410,18 @@ def _statements(dialect: str) -> dict[str, Any]:
     held = bindparam("held", type_=UtcDateTime())
     items = type_coerce(case((FeedPlan.built_at == held, null()), else_=FeedPlan.items),
                         FeedPlan.items.type)
-    plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
-                        shown, epoch, active, revoked)
-                 .select_from(one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)))
-    return {
+    # How many pages were served since then (``_Guess``: the next page's cursor expects one
+    # more, the one it serves; any other means a page came from elsewhere meanwhile).
+    served_pages = (select(func.count()).where(pages.user_id == viewer, pages.at >= start)
+                    .scalar_subquery() if dialect == "postgresql" else null())
+    plan_row = one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)
+    plan_read = select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+                       shown, epoch, active, revoked, served_pages).select_from(plan_row)
+    statements: dict[str, Any] = {}
+    if dialect == "postgresql":
+        statements["plan_page"] = _plan_page(plan_row, items, shown, epoch, active, revoked,
+                                             served_pages, viewer)
+    return statements | {
         "plan": plan_read,
         "epoch": select(epoch),
         # Every card's state whoever asks (cached per process, see _cards) ...
@@ -426,6 +440,44 @@ def _statements(dialect: str) -> dict[str, Any]:
     }
 
 
+def _plan_page(plan_row: Any, items: Any, shown: Any, epoch: Any, active: Any, revoked: Any,
+               served_pages: Any, viewer: Any) -> Any:
+    """The plan read that also logs the page worked out before it (``_Guess``), in one
+    statement (PostgreSQL): the page's impression row is inserted only if what the guess
+    assumed still holds: the same plan (``:built``), the same card epoch (``:epoch``), the
+    token's checks, and exactly ``:expected`` pages served since the plan or the scroll began
+    (none from another device or tab since this scroll's last page). Then the read leaves out
+    the served notes it would otherwise send (the guess had them in its cursor) and the page
+    is done in one round trip instead of two. Otherwise nothing is written and the row is the
+    plan read's (``plan``), for the page to be worked out from it as usual."""
+    built = bindparam("built", type_=UtcDateTime())
+    holds = and_(FeedPlan.built_at == built, epoch == bindparam("epoch", type_=BigInteger),
+                 active.is_(True), ~revoked,
+                 served_pages == bindparam("expected", type_=Integer))
+    ok = select(func.coalesce(holds, false()).label("go")).select_from(plan_row).cte("ok")
+    # As ``impressions.log_page`` writes a page on PostgreSQL: an asynchronous commit, and the
+    # shared lock that counters wait on (taken before the row's id is).
+    guard = select(func.set_config(literal_column("'synchronous_commit'"),
+                                   literal_column("'off'"), true()),
+                   func.pg_advisory_xact_lock_shared(
+                       literal_column(str(impressions.PAGE_WRITE_LOCK)))).subquery("guard")
+    pages = FeedImpressionPage.__table__
+    logged = (insert(pages)
+              .from_select(["user_id", "request_id", "first_position", "note_ids", "at"],
+                           select(viewer, *(bindparam(name, type_=pages.c[column].type)
+                                            for name, column in (("request_id", "request_id"),
+                                                                 ("first", "first_position"),
+                                                                 ("note_ids", "note_ids"),
+                                                                 ("at", "at"))))
+                           .select_from(ok.join(guard, true())).where(ok.c.go))
+              .returning(pages.c.id).cte("logged"))
+    went = select(ok.c.go).scalar_subquery()
+    return (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+                   case((went, null()), else_=shown), epoch, active, revoked, served_pages,
+                   select(func.count()).select_from(logged).scalar_subquery())
+            .select_from(plan_row))
+
+
 def _sql() -> dict[str, Any]:
     return _statements(db.session.get_bind().dialect.name)
 
@@ -439,6 +491,8 @@ class _PlanRow(NamedTuple):
     epoch: int | None
     active: bool | None
     revoked: bool
+    pages: int | None       # pages served since then (PostgreSQL; None on SQLite)
+    logged: int = 0         # 1: the guessed page was written by this read (``plan_page``)
 
 
 @functools.cache
@@ -531,17 +585,27 @@ def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[
     return rows
 
 
-def _held_plans() -> dict[int, tuple[datetime, str]] | None:
-    """The plans this process read lately, by viewer: (when the plan was made, its stored
-    text), at most ``feed_plan_cache`` of them, the oldest dropped first; None when off, and
-    on SQLite: there the items are read in the process, from its page cache, and holding them
-    saved nothing (955 against 897 us of CPU a page in one process, BENCHMARKS.md,
-    2026-12-06, late night), for 34 MB a process.
+class _Held(NamedTuple):
+    """A plan this process read (``_held_plans``): as stored, so that it is one object to the
+    garbage collector. ``report`` is its JSON."""
+
+    built_at: datetime
+    items: str
+    model_id: str | None
+    report: bytes
+
+
+def _held_plans() -> dict[int, _Held] | None:
+    """The plans this process read lately, by viewer, at most ``feed_plan_cache`` of them,
+    the oldest dropped first; None when off, and on SQLite: there the items are read in the
+    process, from its page cache, and holding them saved nothing (955 against 897 us of CPU a
+    page in one process, BENCHMARKS.md, 2026-12-06, late night), for 34 MB a process.
 
     A plan is never changed in place (``plan`` writes a new ``built_at`` with new items), so
     a plan read again at the same ``built_at`` has the same items: a page of a plan this
     process holds reads the plan without its items (17 kB that PostgreSQL reads, decompresses
-    and sends, and the app receives). Only the text is held: one object per plan, out of the
+    and sends, and the app receives), and the next page of a scroll can be worked out before
+    anything is read (``_guess``). Only text is held: a few objects per plan, out of the
     garbage collector's sight (the ids as lists, 2,000 plans made every full collection of a
     serving process 26 ms instead of 7, and the slowest 1% of pages 100 ms: BENCHMARKS.md,
     2026-12-06, late night)."""
@@ -551,28 +615,34 @@ def _held_plans() -> dict[int, tuple[datetime, str]] | None:
     return cache.setdefault("plans", {})  # type: ignore[no-any-return]
 
 
-def _hold(plans: dict[int, tuple[datetime, str]], user_id: int, built_at: datetime,
-          items: PlanItems) -> None:
+def _hold(plans: dict[int, _Held], user_id: int, built_at: datetime, items: PlanItems,
+          model_id: str | None, report: dict[str, Any] | None) -> None:
     if user_id not in plans and len(plans) >= get_settings().feed_plan_cache:
         plans.pop(next(iter(plans), None), None)     # the oldest first
-    plans[user_id] = (built_at, items.pack())
+    plans[user_id] = _Held(built_at, items.pack(), model_id, orjson.dumps(report or {}))
 
 
-def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = None
-               ) -> _PlanRow:
+def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = None,
+               guess: dict[str, Any] | None = None) -> _PlanRow:
     """The viewer's plan, what was served since it was made (or since ``since``, if earlier),
     the card epoch and the token's checks, in one read (one row, plan or not). The plan's
-    items come from this process's ``_held_plans`` when it holds that plan."""
+    items come from this process's ``_held_plans`` when it holds that plan.
+
+    ``guess``: the page worked out ahead (``_Guess.values``), written by the same statement
+    if it still holds (``plan_page``; then ``logged`` is 1)."""
     plans = _held_plans()
     held = plans.get(viewer_id) if plans is not None else None
-    row = _PlanRow(*_run("plan", {"viewer": viewer_id, "token_id": token_id, "since": since,
-                                  "held": held[0] if held else None}, on)[0])
+    values = {"viewer": viewer_id, "token_id": token_id, "since": since,
+              "held": held.built_at if held else None}
+    row = _PlanRow(*_run("plan_page" if guess else "plan", values | (guess or {}), on)[0])
+    if row.epoch is not None:
+        current_app.extensions.setdefault(_CACHE_KEY, {})["epoch"] = row.epoch
     if plans is None or row.built_at is None:
         return row
     if row.items is not None:       # sent: not held here, or made over since
-        _hold(plans, viewer_id, row.built_at, row.items)
-    elif held is not None and held[0] == row.built_at:
-        return row._replace(items=PlanItems.unpack(held[1]))
+        _hold(plans, viewer_id, row.built_at, row.items, row.model_id, row.report)
+    elif held is not None and held.built_at == row.built_at:
+        return row._replace(items=PlanItems.unpack(held.items))
     return row
 
 
@@ -650,12 +720,13 @@ def warm_cards(plans: int | None = None) -> int:
     first = settings.feed_warm_pages * settings.feed_page_size
     ids: dict[int, None] = {}
     held = _held_plans()         # the latest plans are held too, as far as there is room
-    for user_id, built_at, items in db.session.execute(
-            select(FeedPlan.user_id, FeedPlan.built_at, FeedPlan.items)
+    for user_id, built_at, items, model_id, report in db.session.execute(
+            select(FeedPlan.user_id, FeedPlan.built_at, FeedPlan.items, FeedPlan.model_id,
+                   FeedPlan.report)
             .order_by(FeedPlan.built_at.desc()).limit(count)):
         ids.update(dict.fromkeys(items.ids[:first]))
         if held is not None and len(held) < settings.feed_plan_cache and user_id not in held:
-            _hold(held, user_id, built_at, items)
+            _hold(held, user_id, built_at, items, model_id, report)
     epoch = db.session.execute(_sql()["epoch"]).scalar()
     db.session.rollback()
     wanted = list(ids)
@@ -749,6 +820,24 @@ def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
     return page
 
 
+def _page_of(items: Sequence[PlanItem], left: list[int], viewer_id: int | None,
+             epoch: int | None, limit: int, removed: dict[str, int], on: _On | None
+             ) -> list[tuple[PlanItem, Card]]:
+    """The next page of ``items`` from the positions ``left``: its cards read (or cached),
+    the notes gone since planning passed over (counted in ``removed``)."""
+    window = [items[i] for i in left[:limit + 10]]
+    liked = {it[0] for it in window if it[7]}
+    cards = _cards([it[0] for it in window], viewer_id, epoch, liked, on)
+    page = _window(window, cards, limit, removed)
+    if len(page) < limit and len(left) > len(window):   # many went away since planning
+        rest = [items[i] for i in left[len(window):]]
+        liked.update(it[0] for it in rest if it[7])
+        cards.update(_cards([it[0] for it in rest], viewer_id, epoch, liked, on))
+        removed.pop("unavailable_now", None)
+        page = _window(window + rest, cards, limit, removed)
+    return page
+
+
 @functools.lru_cache(maxsize=8192)
 def _reason(code: str, params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     """A reason's words for a page (the same few reasons come back on every page). The dict
@@ -781,6 +870,94 @@ def _visitor_plan(limit: int, served: set[int]
     result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
                           served=frozenset(served), pages=settings.feed_plan_pages)
     return _plan_items(result), _plan_report(result), result.model_id, utcnow()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(at: datetime) -> int:
+    """A plan's ``built_at`` in a cursor, exactly (microseconds since 1970)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _runs(positions: Iterable[int]) -> list[int]:
+    """Plan positions as a cursor carries them: runs of consecutive positions, flattened
+    (``[start, end, start, end, ...]``, each ``end`` excluded): a scroll's served positions
+    are mostly one run from 0."""
+    out: list[int] = []
+    for i in sorted(positions):
+        if out and out[-1] == i:
+            out[-1] = i + 1
+        else:
+            out += [i, i + 1]
+    return out
+
+
+def _positions(runs: list[int]) -> set[int]:
+    return {i for start, end in zip(runs[::2], runs[1::2], strict=True)
+            for i in range(start, end)}
+
+
+class _Guess(NamedTuple):
+    """A signed-in page worked out before anything is read (PostgreSQL): from the plan this
+    process holds, what the cursor says the scroll's plan positions served or skipped are
+    (``k``), and the cards this process has cached. Its impression row is written by the
+    plan read itself (``plan_page``), if the plan, the card epoch and the number of pages
+    served since (``n``) are still what the guess took them to be; when they are not, the
+    page is worked out from that read as usual (nothing lost but the work of the guess)."""
+
+    held: _Held
+    items: PlanItems
+    report: dict[str, Any]
+    epoch: int
+    left: list[int]
+    page: list[tuple[PlanItem, Card]]
+    positions: list[int]       # the page's items' positions in the plan
+    removed: dict[str, int]
+    soon: bool
+    expected: int
+
+
+def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on: _On
+           ) -> _Guess | None:
+    plans = _held_plans()
+    built, runs, expected = state.get("b"), state.get("k"), state.get("n")
+    if plans is None or not isinstance(built, int) or not isinstance(expected, int) \
+            or not isinstance(runs, list) or len(runs) % 2:
+        return None
+    held = plans.get(viewer_id)
+    epoch = current_app.extensions.get(_CACHE_KEY, {}).get("epoch")
+    if held is None or epoch is None or _micros(held.built_at) != built:
+        return None
+    too_old, soon = _stale(held.built_at, held.model_id, now)
+    if too_old or (soon and _eager()):
+        return None
+    items = PlanItems.unpack(held.items)
+    skip = _positions(runs)
+    left = [i for i in range(len(items)) if i not in skip]
+    if len(left) < limit:
+        return None
+    report = orjson.loads(held.report)
+    removed = dict(report.get("removed", {}))
+    at = left[:limit + 10]
+    window = [items[i] for i in at]
+    # Its cards as ``_cards`` finds them, read if not cached (with the epoch this process
+    # saw last: if it moved on, the plan read says so and the page is worked out again).
+    # A note that is not public is read for the viewer: worked out as usual then.
+    liked = {it[0] for it in window if it[7]}
+    cards: dict[int, Card] = {}
+    for note_id, card_state in _card_states([it[0] for it in window], epoch, on).items():
+        if not card_state.live:
+            continue
+        if not card_state.public:
+            return None
+        cards[note_id] = card_state.liked_card if note_id in liked else card_state.card
+    page = _window(window, cards, limit, removed)
+    if len(page) < limit:          # many went away since planning: worked out as usual
+        return None
+    position = {it[0]: i for it, i in zip(window, at, strict=True)}
+    return _Guess(held, items, report, epoch, left, page,
+                  [position[item[0]] for item, _ in page], removed, soon, expected)
 
 
 def _stale(built_at: datetime, model_id: str | None, now: datetime) -> tuple[bool, bool]:
@@ -827,6 +1004,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     planned_now = False
     items: Sequence[PlanItem]
     left: list[int]         # the positions in ``items`` still to serve
+    page: list[tuple[PlanItem, Card]]
+    scroll: dict[str, Any] = {}    # the next cursor's part for the next page's guess
     on = None
     if viewer_id is not None:
         # A signed-in page runs on a connection of its own from the pool, on the driver's
@@ -839,61 +1018,81 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             items, report, model_id, planned_at = _visitor_plan(limit, served)
             left = [i for i, it in enumerate(items) if it[0] not in served]
             epoch = db.session.connection().execute(_sql()["epoch"]).scalar()
+            removed = dict(report.get("removed", {}))
+            page = _page_of(items, left, viewer_id, epoch, limit, removed, None)
         else:
+            guess = ahead = None
             try:
-                row: Any = _read_plan(viewer_id, token_id or "", began, on)
+                if "b" in state:
+                    guess = _guess(viewer_id, state, limit, now, on)
+                if guess is not None:
+                    ahead = {"built": guess.held.built_at, "epoch": guess.epoch,
+                             "expected": guess.expected, "request_id": request_id,
+                             "first": offset, "at": utcnow(),
+                             "note_ids": ",".join(str(item[0]) for item, _ in guess.page)}
+                row: Any = _read_plan(viewer_id, token_id or "", began, on, ahead)
             except Exception as err:
                 if on is None or not _lost(on, err):
                     raise
                 # Dead before the page wrote anything (the server went away while the
-                # connection sat in the pool, see app.schema.IdlePing): on a fresh one.
+                # connection sat in the pool, see app.schema.IdlePing): on a fresh one. (A
+                # guessed page that did get written makes the retry's guess miss: served
+                # from the plan read, after it.)
                 _release(on)
                 on = _page_connection()
-                row = _read_plan(viewer_id, token_id or "", began, on)
+                row = _read_plan(viewer_id, token_id or "", began, on, ahead)
             if token_id is not None:
                 accounts.check_token_holder(bool(row.active), bool(row.revoked))
             epoch = row.epoch
-            # Served since the plan was made or this scroll began (this scroll's pages even
-            # when there is no plan or it is too old to serve).
-            shown = impressions.parse_ids(row.shown)
-            soon = False
-            if row.built_at is None or not row.items or len(row.items[0]) < PLAN_ITEM_LEN:
-                row = None
+            if row.logged:          # the guess held, and its page is written
+                assert guess is not None
+                items, left, page, soon = guess.items, guess.left, guess.page, guess.soon
+                report, model_id = guess.report, guess.held.model_id
+                planned_at = guess.held.built_at
+                removed = guess.removed
+                scroll = {"b": state["b"], "n": guess.expected + 1, "k": _runs(
+                    _positions(state["k"]).intersection(range(len(items)))
+                    | set(guess.positions))}
             else:
-                too_old, soon = _stale(row.built_at, row.model_id, now)
-                if too_old or (soon and _eager()):
-                    row, soon = None, False
-            if row is not None:
-                items = row.items
-                skip = served | shown if served else shown   # one lookup per item
-                # What is left of the plan, by position: only the items a page serves are
-                # parsed (PlanItems), picked by their note ids.
-                left = [i for i, note_id in enumerate(items.ids) if note_id not in skip]
-                if len(left) < limit:
+                # Served since the plan was made or this scroll began (this scroll's pages
+                # even when there is no plan or it is too old to serve).
+                shown = impressions.parse_ids(row.shown)
+                soon = False
+                if row.built_at is None or not row.items \
+                        or len(row.items[0]) < PLAN_ITEM_LEN:
                     row = None
-            if row is None:
-                _release(on)            # nothing written on it yet
-                on = None
-                row = plan(viewer_id, served | shown)
-                planned_now, soon = True, False
-                items = row.items
-                left = list(range(len(items)))
-            report, model_id, planned_at = row.report, row.model_id, row.built_at
-        removed = dict(report.get("removed", {}))
-        window = [items[i] for i in left[:limit + 10]]
-        liked = {it[0] for it in window if it[7]}
-        cards = _cards([it[0] for it in window], viewer_id, epoch, liked, on)
-        page = _window(window, cards, limit, removed)
-        if len(page) < limit and len(left) > len(window):   # many went away since planning
-            rest = [items[i] for i in left[len(window):]]
-            liked.update(it[0] for it in rest if it[7])
-            cards.update(_cards([it[0] for it in rest], viewer_id, epoch, liked, on))
-            removed.pop("unavailable_now", None)
-            page = _window(window + rest, cards, limit, removed)
-        if viewer_id is not None:
-            if page:   # after a plan made on this request: its time
-                impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
-                                     offset, utcnow(), on)
+                else:
+                    too_old, soon = _stale(row.built_at, row.model_id, now)
+                    if too_old or (soon and _eager()):
+                        row, soon = None, False
+                if row is not None:
+                    items = row.items
+                    skip = served | shown if served else shown   # one lookup per item
+                    # What is left of the plan, by position: only the items a page serves
+                    # are parsed (PlanItems), picked by their note ids.
+                    left = [i for i, note_id in enumerate(items.ids) if note_id not in skip]
+                    if len(left) < limit:
+                        row = None
+                if row is None:
+                    _release(on)            # nothing written on it yet
+                    on = None
+                    row = plan(viewer_id, served | shown)
+                    planned_now, soon = True, False
+                    items = row.items
+                    left = list(range(len(items)))
+                report, model_id, planned_at = row.report, row.model_id, row.built_at
+                removed = dict(report.get("removed", {}))
+                page = _page_of(items, left, viewer_id, epoch, limit, removed, on)
+                if page:   # after a plan made on this request: its time
+                    impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
+                                         offset, utcnow(), on)
+                if not planned_now and row.pages is not None and page:
+                    # What the next page's guess needs: this plan, the positions served or
+                    # passed over, and the pages served since, this one included.
+                    served_at = {note_id: i for i, note_id in enumerate(items.ids)}
+                    scroll = {"b": _micros(row.built_at), "n": row.pages + 1, "k": _runs(
+                        set(range(len(items))).difference(left)
+                        | {served_at[item[0]] for item, _ in page})}
             if on is not None:
                 on.dbapi.commit()
             else:
@@ -913,6 +1112,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     else:
         following["o"] = offset + len(entries)
         following["t"] = state.get("t", int(now.timestamp()))
+        following.update(scroll)
     next_cursor = encode_cursor(CURSOR_KIND, following) if entries else None
     reports = [SourceReport(r["name"], r["status"], r.get("candidates", 0), r.get("ms", 0.0),
                             r.get("error")) for r in report.get("sources", [])]

@@ -1,0 +1,179 @@
+"""A scroll's next page in one round trip (PostgreSQL): worked out before anything is read
+(``feed._guess``: the held plan, the cursor's served positions, the cached cards) and written
+by the plan read itself (``plan_page``) when what it assumed still holds; when it does not
+(a page from another device or tab, a plan made over, a card taken down, a revoked token),
+nothing is written by that read and the page is worked out from it as before. Either way the
+page is the one the two-statement path serves."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.models import FeedImpressionPage, FeedPlan, Note
+from app.models.base import utcnow
+from app.models.feed import PlanItems
+from app.services import feed, impressions
+from tests.app.api.test_feed import _get, _ids, _world
+from tests.factories import bearer
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_and_cards(settings, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plans are held, and pages guessed, on PostgreSQL only")
+    monkeypatch.setattr(settings, "feed_cache_seconds", 60)
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    """Per page: which plan read ran and whether it wrote the page, and how many pages
+    ``impressions.log_page`` wrote after it ("plan", 0, 1: two round trips; "plan_page",
+    1, 0: one)."""
+    seen: list[list] = []
+    run, log_page = feed._run, impressions.log_page
+
+    def counted_run(name, values, on=None):
+        rows = run(name, values, on)
+        if name in ("plan", "plan_page"):
+            seen.append([name, rows[0][9] if name == "plan_page" else 0, 0])
+        return rows
+
+    def counted_log(*args, **kwargs):
+        seen[-1][2] += 1
+        return log_page(*args, **kwargs)
+    monkeypatch.setattr(feed, "_run", counted_run)
+    monkeypatch.setattr(impressions, "log_page", counted_log)
+    return seen
+
+
+def _scroll(client, user, pages: int, limit: int = 4) -> list[list[int]]:
+    out, cursor = [], None
+    for _ in range(pages):
+        page = _get(client, user, limit=limit, **({"cursor": cursor} if cursor else {}))
+        out.append(_ids(page))
+        cursor = page["next_cursor"]
+    return out
+
+
+def _pages(user) -> list[tuple[int, str]]:
+    db.session.expire_all()
+    return [(p.first_position, p.note_ids) for p in db.session.scalars(
+        select(FeedImpressionPage).where(FeedImpressionPage.user_id == user.id)
+        .order_by(FeedImpressionPage.id))]
+
+
+def test_a_scrolls_next_pages_are_written_by_their_plan_read(client, trips, monkeypatch):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    planned = db.session.get(FeedPlan, viewer.id).items.ids
+    assert len(planned) >= 16
+    guessed = _scroll(client, viewer, 4)
+    assert trips == [["plan", 0, 1]] + [["plan_page", 1, 0]] * 3
+    # Every author here has one note (no cap): the plan in order, never repeated, each page
+    # logged once at its position.
+    assert sum(guessed, []) == planned[:16]
+    assert _pages(viewer) == [(4 * i, ",".join(map(str, planned[4 * i:4 * i + 4])))
+                              for i in range(4)]
+    assert impressions.uncounted_pages() == 4
+
+    # The same scroll worked out the old way (no guesses), from the same state: the same pages.
+    db.session.execute(delete(FeedImpressionPage))
+    db.session.commit()
+    feed.clear_cache()
+    monkeypatch.setattr(feed, "_guess", lambda *args: None)
+    trips.clear()
+    assert _scroll(client, viewer, 4) == guessed
+    assert trips == [["plan", 0, 1]] * 4
+
+
+def test_a_page_from_another_device_makes_the_guess_miss(client, trips):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    first = _get(client, viewer, limit=4)
+    elsewhere = _get(client, viewer, limit=4)        # a second scroll (another phone)
+    trips.clear()
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert trips == [["plan_page", 0, 1]]            # guessed, missed, logged as before
+    assert not set(_ids(second)) & set(_ids(first) + _ids(elsewhere))
+    assert len(_ids(second)) == 4
+    third = _get(client, viewer, limit=4, cursor=second["next_cursor"])
+    assert trips[-1] == ["plan_page", 1, 0]          # nothing since: guessed again
+    assert not set(_ids(third)) & set(_ids(first) + _ids(elsewhere) + _ids(second))
+    # The other scroll goes on without repeating what this one served since.
+    later = _get(client, viewer, limit=4, cursor=elsewhere["next_cursor"])
+    assert trips[-1] == ["plan_page", 0, 1]
+    assert not set(_ids(later)) & set(_ids(first) + _ids(elsewhere) + _ids(second)
+                                      + _ids(third))
+
+
+def test_a_plan_made_over_makes_the_guess_miss(client, trips):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    first = _get(client, viewer, limit=4)
+    planned = db.session.get(FeedPlan, viewer.id).items
+    remade = PlanItems(list(reversed(list(planned))))
+    db.session.execute(update(FeedPlan).where(FeedPlan.user_id == viewer.id)
+                       .values(built_at=utcnow(), items=remade))
+    db.session.commit()
+    trips.clear()
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert trips == [["plan_page", 0, 1]]
+    assert _ids(second) == [n for n in remade.ids if n not in _ids(first)][:4]
+    third = _get(client, viewer, limit=4, cursor=second["next_cursor"])
+    assert trips[-1] == ["plan_page", 1, 0]
+    assert _ids(third) == [n for n in remade.ids if n not in _ids(first) + _ids(second)][:4]
+
+
+def test_a_card_taken_down_makes_the_guess_miss(client, trips):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    planned = db.session.get(FeedPlan, viewer.id).items.ids
+    first = _get(client, viewer, limit=4)
+    assert _ids(first) == planned[:4]
+    db.session.execute(update(Note).where(Note.id == planned[5]).values(hidden_at=utcnow()))
+    db.session.commit()                 # the card stays cached; the epoch moves on
+    trips.clear()
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert trips == [["plan_page", 0, 1]]
+    assert _ids(second) == [planned[4]] + planned[6:9]
+    third = _get(client, viewer, limit=4, cursor=second["next_cursor"])
+    assert trips[-1] == ["plan_page", 1, 0] and _ids(third) == planned[9:13]
+
+
+def test_a_revoked_token_gets_no_guessed_page(client, trips):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    headers = bearer(viewer)
+    first = client.get("/api/v1/feed?limit=4", headers=headers).json
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    trips.clear()
+    resp = client.get("/api/v1/feed", headers=headers,
+                      query_string={"limit": 4, "cursor": first["next_cursor"]})
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "token_revoked"
+    assert trips == [["plan_page", 0, 0]] and len(_pages(viewer)) == 1
+
+
+def test_no_guess_without_the_held_plan(client, trips, settings, monkeypatch):
+    """A process that does not hold the plan (another server, or it was dropped) reads the
+    plan as before; the next page is guessed. Cards not cached are read by the guess (the
+    page then takes two round trips, not three)."""
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    first = _get(client, viewer, limit=4)
+    feed.clear_cache()
+    trips.clear()
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    third = _get(client, viewer, limit=4, cursor=second["next_cursor"])
+    assert trips == [["plan", 0, 1], ["plan_page", 1, 0]]
+    monkeypatch.setattr(settings, "feed_cache_seconds", 0)
+    fourth = _get(client, viewer, limit=4, cursor=third["next_cursor"])
+    assert trips[-1] == ["plan_page", 1, 0]
+    assert len(set(sum((_ids(p) for p in (first, second, third, fourth)), []))) == 16
