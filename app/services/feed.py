@@ -389,18 +389,20 @@ def _statements(dialect: str) -> dict[str, Any]:
 
     # The plan and the notes served since it was made or since this scroll began (``:since``,
     # from the cursor), whichever is earlier (the pages' impression rows), in one read: their
-    # note lists joined by commas.
+    # note lists joined by commas, and on PostgreSQL how many pages (``_Guess``: the next
+    # page's cursor expects one more, its own; any other count means a page was served
+    # elsewhere meanwhile).
     pages = FeedImpressionPage.__table__.c
-    shown_ids = (func.string_agg(pages.note_ids, literal(",")) if dialect == "postgresql"
-                 else func.group_concat(pages.note_ids))
     since = bindparam("since", type_=UtcDateTime())
-    start = case((or_(FeedPlan.built_at.is_(None), FeedPlan.built_at > since), since),
-                 else_=FeedPlan.built_at)
-    shown = (select(shown_ids).where(pages.user_id == viewer, pages.at >= start)
-             .scalar_subquery())
+
+    def served(*columns: Any, built: Any = FeedPlan.built_at) -> Any:
+        start = case((or_(built.is_(None), built > since), since), else_=built)
+        return select(*columns).where(pages.user_id == viewer, pages.at >= start)
+
     epoch = select(FeedEpoch.value).where(FeedEpoch.id == 1).scalar_subquery()
     # One row whether or not there is a plan (the epoch is needed either way).
     one = select(literal(1).label("one")).subquery()
+    plan_row = one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)
     # The bearer token's checks ride along (``build_feed(token_id=...)``): the account is
     # active and the token not revoked, without a read of their own.
     active = select(User.is_active).where(User.id == viewer).scalar_subquery()
@@ -410,17 +412,20 @@ def _statements(dialect: str) -> dict[str, Any]:
     held = bindparam("held", type_=UtcDateTime())
     items = type_coerce(case((FeedPlan.built_at == held, null()), else_=FeedPlan.items),
                         FeedPlan.items.type)
-    # How many pages were served since then (``_Guess``: the next page's cursor expects one
-    # more, the one it serves; any other means a page came from elsewhere meanwhile).
-    served_pages = (select(func.count()).where(pages.user_id == viewer, pages.at >= start)
-                    .scalar_subquery() if dialect == "postgresql" else null())
-    plan_row = one.outerjoin(FeedPlan, FeedPlan.user_id == viewer)
-    plan_read = select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
-                       shown, epoch, active, revoked, served_pages).select_from(plan_row)
     statements: dict[str, Any] = {}
     if dialect == "postgresql":
-        statements["plan_page"] = _plan_page(plan_row, items, shown, epoch, active, revoked,
-                                             served_pages, viewer)
+        shown_ids = func.string_agg(pages.note_ids, literal(","))
+        seen = served(shown_ids.label("ids"), func.count().label("n")).lateral("seen")
+        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+                            seen.c.ids, epoch, active, revoked, seen.c.n)
+                     .select_from(plan_row.outerjoin(seen, true())))
+        statements["plan_page"] = _plan_page(plan_row, held, items, served, shown_ids, epoch,
+                                             active, revoked, viewer)
+    else:
+        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+                            served(func.group_concat(pages.note_ids)).scalar_subquery(),
+                            epoch, active, revoked, null())
+                     .select_from(plan_row))
     return statements | {
         "plan": plan_read,
         "epoch": select(epoch),
@@ -440,21 +445,24 @@ def _statements(dialect: str) -> dict[str, Any]:
     }
 
 
-def _plan_page(plan_row: Any, items: Any, shown: Any, epoch: Any, active: Any, revoked: Any,
-               served_pages: Any, viewer: Any) -> Any:
+def _plan_page(plan_row: Any, held: Any, items: Any, served: Any, shown_ids: Any, epoch: Any,
+               active: Any, revoked: Any, viewer: Any) -> Any:
     """The plan read that also logs the page worked out before it (``_Guess``), in one
     statement (PostgreSQL): the page's impression row is inserted only if what the guess
-    assumed still holds: the same plan (``:built``), the same card epoch (``:epoch``), the
+    assumed still holds: the same plan (``:held``), the same card epoch (``:epoch``), the
     token's checks, and exactly ``:expected`` pages served since the plan or the scroll began
     (none from another device or tab since this scroll's last page). Then the read leaves out
     the served notes it would otherwise send (the guess had them in its cursor) and the page
     is done in one round trip instead of two. Otherwise nothing is written and the row is the
     plan read's (``plan``), for the page to be worked out from it as usual."""
-    built = bindparam("built", type_=UtcDateTime())
-    holds = and_(FeedPlan.built_at == built, epoch == bindparam("epoch", type_=BigInteger),
-                 active.is_(True), ~revoked,
-                 served_pages == bindparam("expected", type_=Integer))
-    ok = select(func.coalesce(holds, false()).label("go")).select_from(plan_row).cte("ok")
+    count = served(func.count().label("n")).lateral("counted")
+    holds = and_(FeedPlan.built_at == held, epoch == bindparam("epoch", type_=BigInteger),
+                 active.is_(True), ~revoked, count.c.n == bindparam("expected", type_=Integer))
+    # Read once (a CTE used twice is worked out once): the row, and whether the guess holds.
+    ok = (select(FeedPlan.built_at, FeedPlan.model_id, items.label("items"), FeedPlan.report,
+                 epoch.label("epoch"), active.label("active"), revoked.label("revoked"),
+                 count.c.n, func.coalesce(holds, false()).label("go"))
+          .select_from(plan_row.outerjoin(count, true())).cte("ok"))
     # As ``impressions.log_page`` writes a page on PostgreSQL: an asynchronous commit, and the
     # shared lock that counters wait on (taken before the row's id is).
     guard = select(func.set_config(literal_column("'synchronous_commit'"),
@@ -471,11 +479,14 @@ def _plan_page(plan_row: Any, items: Any, shown: Any, epoch: Any, active: Any, r
                                                                  ("at", "at"))))
                            .select_from(ok.join(guard, true())).where(ok.c.go))
               .returning(pages.c.id).cte("logged"))
-    went = select(ok.c.go).scalar_subquery()
-    return (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
-                   case((went, null()), else_=shown), epoch, active, revoked, served_pages,
-                   select(func.count()).select_from(logged).scalar_subquery())
-            .select_from(plan_row))
+    # The notes served since and the plan's report only when the guess missed (the page is
+    # worked out from them; the guess has the report of the plan it holds).
+    shown = case((ok.c.go, null()),
+                 else_=served(shown_ids, built=ok.c.built_at).scalar_subquery())
+    report = type_coerce(case((ok.c.go, null()), else_=ok.c.report), FeedPlan.report.type)
+    return select(ok.c.built_at, ok.c.model_id, ok.c["items"], report, shown,
+                  ok.c.epoch, ok.c.active, ok.c.revoked, ok.c.n,
+                  select(func.count()).select_from(logged).scalar_subquery())
 
 
 def _sql() -> dict[str, Any]:
@@ -637,7 +648,7 @@ def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = 
     row = _PlanRow(*_run("plan_page" if guess else "plan", values | (guess or {}), on)[0])
     if row.epoch is not None:
         current_app.extensions.setdefault(_CACHE_KEY, {})["epoch"] = row.epoch
-    if plans is None or row.built_at is None:
+    if plans is None or row.built_at is None or row.logged:   # logged: the guess has them
         return row
     if row.items is not None:       # sent: not held here, or made over since
         _hold(plans, viewer_id, row.built_at, row.items, row.model_id, row.report)
@@ -923,7 +934,8 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     plans = _held_plans()
     built, runs, expected = state.get("b"), state.get("k"), state.get("n")
     if plans is None or not isinstance(built, int) or not isinstance(expected, int) \
-            or not isinstance(runs, list) or len(runs) % 2:
+            or not isinstance(runs, list) or len(runs) % 2 \
+            or not all(type(i) is int for i in runs):
         return None
     held = plans.get(viewer_id)
     epoch = current_app.extensions.get(_CACHE_KEY, {}).get("epoch")
@@ -1026,7 +1038,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 if "b" in state:
                     guess = _guess(viewer_id, state, limit, now, on)
                 if guess is not None:
-                    ahead = {"built": guess.held.built_at, "epoch": guess.epoch,
+                    ahead = {"held": guess.held.built_at, "epoch": guess.epoch,
                              "expected": guess.expected, "request_id": request_id,
                              "first": offset, "at": utcnow(),
                              "note_ids": ",".join(str(item[0]) for item, _ in guess.page)}
