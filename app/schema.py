@@ -3,12 +3,15 @@ idle, and the "are migrations applied?" check."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +273,66 @@ class Checkpointer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class WriteTurns:
+    """Turns at a SQLite database's one write lock for the app's busiest writers (a feed
+    page's impression row, a batch of the impression counter), handed out by the kernel:
+    ``flock`` on a file beside the database (``<database>.write-lock``).
+
+    Without it they meet in SQLite's busy handler, which sleeps and tries again after 1, 2, 5,
+    10, 15, 20, 25, 25, 25, 50, 50 and 100 ms: a writer that finds the lock taken a few times
+    in a row (the counter takes it for about 10 ms per batch, the other process's pages
+    between) slept 33, 54, 80, 104 and 144 ms under load, the slowest feed pages on SQLite
+    (BENCHMARKS.md, 2026-12-07). A writer waiting on ``flock`` wakes when the lock is given
+    back. The other writers (likes, orders, plans) still wait in SQLite's busy handler: they
+    are rarer, and the turn-takers hold SQLite's lock only briefly.
+
+    One open file per thread and process (``flock`` locks belong to an open file: threads
+    sharing one, or a child sharing its parent's after a fork, would not exclude each other).
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = database + ".write-lock"
+        self._local = threading.local()
+
+    def _file(self) -> int:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            local.pid = os.getpid()
+        return int(local.fd)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        import fcntl
+
+        fd = self._file()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_WRITE_TURNS = "zhongcao.write_turns"
+_NO_TURN = contextlib.nullcontext()
+
+
+def write_turn(app: Flask) -> contextlib.AbstractContextManager[Any]:
+    """A turn at the database's write lock (``WriteTurns``) for a write transaction that
+    begins and commits inside it; on PostgreSQL, an in-memory SQLite or where there is no
+    ``flock``, nothing (writers do not queue there, or there is no one to queue with)."""
+    turns = app.extensions.get(_WRITE_TURNS)
+    if turns is None:
+        from app.extensions import db
+
+        with app.app_context():
+            url = db.engine.url
+        usable = (url.get_backend_name() == "sqlite" and url.database
+                  and url.database != ":memory:" and sys.platform != "win32")
+        turns = app.extensions[_WRITE_TURNS] = WriteTurns(url.database) if usable else False
+    return turns.turn() if turns else _NO_TURN
 
 
 def start_checkpointer(app: Flask, interval: float = 0.25) -> Checkpointer | None:

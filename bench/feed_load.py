@@ -38,7 +38,7 @@ file; PostgreSQL: ``createdb -T zc_big zc_big_pristine``), start each run from i
 plans dated a minute before the run (``UPDATE feed_plan SET built_at = ...``), so that every
 run serves the same plans and none is planned on the request.
 
-Each measured run follows a short one (``--warmup`` seconds, by a quarter of the people, who
+Each measured run follows a short one (``--warmup`` seconds, by an eighth of the people, who
 are not measured): a new worker's first feed pages take 200-350 ms (the model, the card
 cache), and wrk's latency figures after such a start came out far above every request's
 own time (its p99 at 190 ms where the server's own p99 was 4 ms and a plain Python client
@@ -198,10 +198,11 @@ def _tokens(n: int, cold: bool, stale: bool, plan: bool) -> tuple[list[str], str
     return tokens, f"{world}; database {engine}", len(ids)
 
 
-def _after_the_run(started: datetime) -> tuple[int, int, float]:
-    """Plans made since ``started``; pages the servers' counter threads had not counted when
-    the run ended, and the seconds it takes to count them here (their share of the feed's
-    cost that fell after the measured window)."""
+def _after_the_run(started: datetime, windows: list[tuple[datetime, datetime]]
+                   ) -> tuple[int, int, int, float]:
+    """Plans made since ``started``, and during ``windows`` (the measured feed rounds); pages
+    the servers' counter threads had not counted when the run ended, and the seconds it takes
+    to count them here (their share of the feed's cost that fell after the measured window)."""
     from sqlalchemy import func, select
 
     from app import create_app
@@ -214,12 +215,15 @@ def _after_the_run(started: datetime) -> tuple[int, int, float]:
     with app.app_context():
         planned = db.session.scalar(select(func.count(FeedPlan.user_id))
                                     .where(FeedPlan.built_at >= started)) or 0
+        measured = sum(db.session.scalar(select(func.count(FeedPlan.user_id)).where(
+            FeedPlan.built_at >= start, FeedPlan.built_at <= end)) or 0
+            for start, end in windows)
         left = impressions.uncounted_pages()
         start = time.perf_counter()
         impressions.count()
         took = time.perf_counter() - start
         db.session.remove()
-    return planned, left, took
+    return planned, measured, left, took
 
 
 def _analyze() -> None:
@@ -373,6 +377,7 @@ def main() -> int:
     sessions = {server.pid: "app"} | ({worker.pid: "worker"} if worker else {})
     base = f"http://127.0.0.1:{port}"
     started = datetime.now(UTC)
+    windows: list[tuple[datetime, datetime]] = []     # the measured feed rounds
     try:
         for _ in range(100):
             try:
@@ -381,9 +386,14 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         rounds: dict[str, list[dict[str, Any]]] = {}
-        # The warm-up scrolls people of its own (a quarter), so the measured people's plans
+        # The warm-up scrolls people of its own (an eighth), so the measured people's plans
         # are whole when their run starts.
-        spare = max(1, len(tokens) // 4) if args.warmup and len(tokens) > 1 else 0
+        # An eighth: each round's people must not run out of plan (ten pages, two scrolls of
+        # five): a person scrolled past it is planned on the request (100-200 ms on a sync
+        # worker, and the requests queued behind it wait: with a quarter here, the rounds of
+        # a run at 1,200 pages a second ran out, and those plans made SQLite's p99 74-255 ms,
+        # BENCHMARKS.md, 2026-12-07).
+        spare = max(1, len(tokens) // 8) if args.warmup and len(tokens) > 1 else 0
         warm_tokens, measured = tokens[len(tokens) - spare:], tokens[:len(tokens) - spare]
         endpoints = (("health (no database)", "/api/v1/health?x=1", 1),
                      ("auth/me (token + 1 read)", "/api/v1/auth/me?x=1", 1),
@@ -407,14 +417,17 @@ def main() -> int:
                                              "pages": pages, "path": path,
                                              "threads": args.threads,
                                              "start": random.randrange(len(people_now))})
+                    began = datetime.now(UTC)
                     rounds.setdefault(name, []).append(
                         _wrk(base, script, args, sessions=sessions))
+                    if name == "feed":
+                        windows.append((began, datetime.now(UTC)))
     finally:
         for proc in (server, worker):
             if proc is not None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=30)
-    planned, left, counting = _after_the_run(started)
+    planned, planned_measured, left, counting = _after_the_run(started, windows)
 
     results = {name: _combined(runs) for name, runs in rounds.items()}
     feed = results["feed"]
@@ -428,7 +441,7 @@ def main() -> int:
         f"wrk -t{args.threads} -c{args.threads} -d{args.duration}s"
         f"{f' × {args.rounds} rounds' if args.rounds > 1 else ''} after {args.warmup}s "
         "of warm-up; "
-        f"{planned} plans made during the run",
+        f"{planned} plans made during the run, {planned_measured} in the measured feed rounds",
         "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors "
             "| wrk CPU µs/req | server CPU µs/req |",
         "|---|---|---|---|---|---|---|---|---|"]

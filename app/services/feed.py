@@ -560,6 +560,15 @@ def _release(on: _On | None) -> None:
         schema.give_back_page_connection(current_app, on.dbapi)
 
 
+def _commit(on: _On | None) -> None:
+    """Commit the page's write: on its own connection, or (a plan made on the request) the
+    session's. A second commit with nothing since is nothing."""
+    if on is not None:
+        on.dbapi.commit()
+    else:
+        db.session.commit()
+
+
 def _lost(on: _On, err: BaseException) -> bool:
     """Whether ``err`` says the page's connection is dead; if so it is dropped from the pool
     and the connections given back before now are pinged when next lent."""
@@ -1096,8 +1105,13 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 removed = dict(report.get("removed", {}))
                 page = _page_of(items, left, viewer_id, epoch, limit, removed, on)
                 if page:   # after a plan made on this request: its time
-                    impressions.log_page(viewer_id, request_id, [item[0] for item, _ in page],
-                                         offset, utcnow(), on)
+                    # On SQLite in its turn at the write lock (schema.WriteTurns), committed
+                    # before the turn is given back.
+                    with schema.write_turn(current_app):
+                        impressions.log_page(viewer_id, request_id,
+                                             [item[0] for item, _ in page], offset, utcnow(),
+                                             on)
+                        _commit(on)
                 if not planned_now and row.pages is not None and page:
                     # What the next page's guess needs: this plan, the positions served or
                     # passed over, and the pages served since, this one included.
@@ -1105,10 +1119,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                     scroll = {"b": _micros(row.built_at), "n": row.pages + 1, "k": _runs(
                         set(range(len(items))).difference(left)
                         | {served_at[item[0]] for item, _ in page})}
-            if on is not None:
-                on.dbapi.commit()
-            else:
-                db.session.commit()
+            _commit(on)
             short = len(left) - len(page) < 2 * limit
             if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)

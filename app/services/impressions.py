@@ -40,9 +40,10 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select, text
 
+from app import schema
 from app.config import get_settings
 from app.extensions import db
 from app.models import FeedImpressionMark, FeedImpressionPage, NoteImpressionDay
@@ -219,6 +220,13 @@ def _count_batch(batch: int, settled: int | None) -> tuple[int, bool]:
     """Count the pages after the mark, up to ``batch`` ids past it (and not past
     ``settled``), and move the mark past them, in one transaction. Returns the number of
     pages counted and whether pages are left before ``settled``."""
+    if settled is None:                 # SQLite: the batch waits its turn (schema.WriteTurns)
+        with schema.write_turn(current_app):
+            return _count_batch_in(batch, settled)
+    return _count_batch_in(batch, settled)
+
+
+def _count_batch_in(batch: int, settled: int | None) -> tuple[int, bool]:
     session = db.session
     sqlite = settled is None            # see ``_settled``
     try:
