@@ -177,9 +177,10 @@ class FeedImpressionPage(Base):
       reads ``NoteImpressionDay``, which ``app.services.impressions.count`` rolls these rows
       up into, in id order, exactly once (``FeedImpressionMark``: how far it got).
 
-    Rows are only ever inserted, by ``app.services.impressions.log_page`` (the one writer:
-    on PostgreSQL it holds a lock that the counter uses to know no lower id is still to
-    come), and deleted with their account.
+    Rows are only ever inserted, by ``app.services.impressions.log_page`` or, for a scroll's
+    next page worked out ahead on PostgreSQL, by the feed's plan read itself
+    (``app.services.feed._plan_page``; both hold the lock on PostgreSQL that the counter uses
+    to know no lower id is still to come), and deleted with their account.
 
     Impressions the apps send themselves (``POST /api/v1/events``, for surfaces the server
     does not log) stay in ``interaction``; readers add both.

@@ -13,8 +13,16 @@ from sqlalchemy import delete, func, select
 from app.config import get_settings
 from app.extensions import db
 from app.feed.readers import SqlReader
-from app.models import FeedImpressionMark, FeedImpressionPage, Note, NoteImpressionDay
+from app.models import (
+    FeedEpoch,
+    FeedImpressionMark,
+    FeedImpressionPage,
+    FeedPlan,
+    Note,
+    NoteImpressionDay,
+)
 from app.models.base import utcnow
+from app.models.feed import PlanItems
 from app.services import analytics, impressions, interactions
 from tests.factories import make_note, make_user
 
@@ -102,12 +110,33 @@ def test_counters_at_once_count_each_page_exactly_once(app):
     assert impressions.uncounted_pages() == 0
 
 
-def test_a_page_that_commits_after_a_later_one_is_counted_once(app):
+def _write_by_plan_read(viewer_id: int, note_id: int) -> None:
+    """The page written as a scroll's guessed next page is (``feed._plan_page``), here in the
+    session's transaction so that it stays uncommitted."""
+    from app.services import feed
+
+    built = db.session.scalar(select(FeedPlan.built_at).where(FeedPlan.user_id == viewer_id))
+    rows = feed._run("plan_page", {
+        "viewer": viewer_id, "token_id": "", "since": built, "held": built,
+        "epoch": db.session.scalar(select(FeedEpoch.value)), "expected": 0,
+        "request_id": "slow", "first": 0, "note_ids": str(note_id), "at": utcnow()},
+        feed._session_db())
+    assert rows[0][9] == 1          # written
+
+
+@pytest.mark.parametrize("written_by", ["log_page", "plan_read"])
+def test_a_page_that_commits_after_a_later_one_is_counted_once(app, written_by):
     """Page ids are handed out before pages commit: a page still being written when a later
     one is committed must not be passed over by the counter (which counts in id order up to a
-    mark), nor counted twice."""
+    mark), nor counted twice. Whichever writes it: ``log_page``, or the feed's plan read for
+    a scroll's guessed next page (PostgreSQL only)."""
     viewer = make_user()
     early, late = make_note(), make_note()
+    if written_by == "plan_read":
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("pages are written by the plan read on PostgreSQL only")
+        db.session.add(FeedPlan(user_id=viewer.id, built_at=utcnow(), model_id=None,
+                                items=PlanItems([]), report={}))
     db.session.commit()
     writing = threading.Event()
     finish = threading.Event()
@@ -116,7 +145,10 @@ def test_a_page_that_commits_after_a_later_one_is_counted_once(app):
     def slow_page() -> None:
         with app.app_context():
             try:
-                impressions.log_page(viewer.id, "slow", [early.id], 0, utcnow())
+                if written_by == "plan_read":
+                    _write_by_plan_read(viewer.id, early.id)
+                else:
+                    impressions.log_page(viewer.id, "slow", [early.id], 0, utcnow())
                 writing.set()              # written, with its id, not committed yet
                 finish.wait(10)
                 db.session.commit()
