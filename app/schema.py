@@ -288,31 +288,44 @@ class WriteTurns:
     back. The other writers (likes, orders, plans) still wait in SQLite's busy handler: they
     are rarer, and the turn-takers hold SQLite's lock only briefly.
 
-    One open file per thread and process (``flock`` locks belong to an open file: threads
-    sharing one, or a child sharing its parent's after a fork, would not exclude each other).
+    Each turn opens the file anew (about 5 us): ``flock`` locks belong to an open file, so
+    threads sharing one would not exclude each other, and a file kept per thread would be
+    left open by every thread of a server that starts one per request. A process forked while
+    it held a turn closes its copy of that file at once (``_forget_turns``): the turn stays
+    held until every copy is closed, and a child that kept one would hold it for its life.
     """
 
     def __init__(self, database: str) -> None:
         self.path = database + ".write-lock"
-        self._local = threading.local()
-
-    def _file(self) -> int:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            local.pid = os.getpid()
-        return int(local.fd)
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
         import fcntl
 
-        fd = self._file()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        pid = os.getpid()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        _TURN_FILES.add(fd)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            if os.getpid() == pid:  # (a forked child's copy is closed already)
+                _TURN_FILES.discard(fd)
+                os.close(fd)        # gives the turn back
+
+
+_TURN_FILES: set[int] = set()     # this process's open turn files
+
+
+def _forget_turns() -> None:
+    for fd in _TURN_FILES:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _TURN_FILES.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_turns)
 
 
 _WRITE_TURNS = "zhongcao.write_turns"

@@ -75,7 +75,7 @@ def test_a_counting_batch_counts_in_its_turn(client, turns):
 
 
 def _take_turn(turns_of_parent: schema.WriteTurns, got) -> None:
-    with turns_of_parent.turn():     # the parent's object: its open file must not be reused
+    with turns_of_parent.turn():     # the parent's object, in the child
         got.set()
 
 
@@ -83,9 +83,33 @@ def test_a_forked_process_takes_turns_with_its_parent(turns):
     fork = multiprocessing.get_context("fork")
     got = fork.Event()
     child = fork.Process(target=_take_turn, args=(turns, got), daemon=True)
-    with turns.turn():               # this process opens its file and holds the turn ...
-        child.start()
-        assert not got.wait(0.5)     # ... and the child, though it inherited that file, waits
-    assert got.wait(30)
-    child.join(timeout=30)
-    assert child.exitcode == 0
+    try:
+        with turns.turn():           # this process holds the turn ...
+            child.start()
+            assert not got.wait(0.5)     # ... and the child, forked while it is held, waits
+        assert got.wait(30)          # its turn once given back here (the child's copy of
+        child.join(timeout=30)       # the file was closed at the fork)
+        assert child.exitcode == 0
+    finally:
+        if child.is_alive():
+            child.kill()
+
+
+def test_turns_leave_no_file_open(turns):
+    """A server that starts a thread per request (``flask run``) takes turns from a new
+    thread each time: nothing of them stays open."""
+    import os
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("counts open files in /proc (Linux)")
+
+    def take() -> None:
+        with turns.turn():
+            pass
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        thread = threading.Thread(target=take)
+        thread.start()
+        thread.join()
+    assert len(os.listdir("/proc/self/fd")) <= before
+    assert not schema._TURN_FILES
