@@ -564,7 +564,8 @@ def _release(on: _On | None) -> None:
 
 def _commit(on: _On | None) -> None:
     """Commit the page's write: on its own connection, or (a plan made on the request) the
-    session's. A second commit with nothing since is nothing."""
+    session's. (A page whose plan read wrote it, on PostgreSQL, is committed already: its
+    connection is in autocommit.)"""
     if on is not None:
         on.dbapi.commit()
     else:
@@ -650,8 +651,8 @@ def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = 
     the card epoch and the token's checks, in one read (one row, plan or not). The plan's
     items come from this process's ``_held_plans`` when it holds that plan.
 
-    ``guess``: the page worked out ahead (``_Guess.values``), written by the same statement
-    if it still holds (``plan_page``; then ``logged`` is 1)."""
+    ``guess``: the values of the page worked out ahead (``_guess``), written by the same
+    statement if it still holds (``plan_page``; then ``logged`` is 1)."""
     plans = _held_plans()
     held = plans.get(viewer_id) if plans is not None else None
     values = {"viewer": viewer_id, "token_id": token_id, "since": since,
@@ -803,6 +804,20 @@ def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
     change. Notes that are not public are read for this viewer (``notes.visible_to``)."""
     if not ids:
         return {}
+    out, restricted = _public_cards(ids, epoch, liked, on)
+    if restricted and viewer_id is not None:
+        rows = db.session.connection().execute(_sql()["cards"],
+                                               {"ids": restricted, "viewer": viewer_id})
+        for row in rows:
+            if row[18] != 0:
+                out[row[0]] = dataclasses.replace(_card_of(row), liked=bool(row[19]))
+    return out
+
+
+def _public_cards(ids: list[int], epoch: int | None, liked: set[int] | frozenset[int],
+                  on: _On | None) -> tuple[dict[int, Card], list[int]]:
+    """The live public cards of these notes (``_card_states``, each as this viewer sees it:
+    ``liked``), and the ids of the live notes that are not public (read for the viewer)."""
     out: dict[int, Card] = {}
     restricted = []
     for note_id, state in _card_states(ids, epoch, on).items():
@@ -812,13 +827,7 @@ def _cards(ids: list[int], viewer_id: int | None, epoch: int | None,
             restricted.append(note_id)
             continue
         out[note_id] = state.liked_card if note_id in liked else state.card
-    if restricted and viewer_id is not None:
-        rows = db.session.connection().execute(_sql()["cards"],
-                                               {"ids": restricted, "viewer": viewer_id})
-        for row in rows:
-            if row[18] != 0:
-                out[row[0]] = dataclasses.replace(_card_of(row), liked=bool(row[19]))
-    return out
+    return out, restricted
 
 
 def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
@@ -967,14 +976,10 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     # Its cards as ``_cards`` finds them, read if not cached (with the epoch this process
     # saw last: if it moved on, the plan read says so and the page is worked out again).
     # A note that is not public is read for the viewer: worked out as usual then.
-    liked = {it[0] for it in window if it[7]}
-    cards: dict[int, Card] = {}
-    for note_id, card_state in _card_states([it[0] for it in window], epoch, on).items():
-        if not card_state.live:
-            continue
-        if not card_state.public:
-            return None
-        cards[note_id] = card_state.liked_card if note_id in liked else card_state.card
+    cards, restricted = _public_cards([it[0] for it in window], epoch,
+                                      {it[0] for it in window if it[7]}, on)
+    if restricted:
+        return None
     page = _window(window, cards, limit, removed)
     if len(page) < limit:          # many went away since planning: worked out as usual
         return None
@@ -1114,6 +1119,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                                              [item[0] for item, _ in page], offset, utcnow(),
                                              on)
                         _commit(on)
+                else:
+                    _commit(on)         # a plan made on this request
                 if not planned_now and row.pages is not None and page:
                     # What the next page's guess needs: this plan, the positions served or
                     # passed over, and the pages served since, this one included.
@@ -1121,7 +1128,6 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                     scroll = {"b": _micros(row.built_at), "n": row.pages + 1, "k": _runs(
                         set(range(len(items))).difference(left)
                         | {served_at[item[0]] for item, _ in page})}
-            _commit(on)
             short = len(left) - len(page) < 2 * limit
             if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)

@@ -220,35 +220,30 @@ def _count_batch(batch: int, settled: int | None) -> tuple[int, bool]:
     """Count the pages after the mark, up to ``batch`` ids past it (and not past
     ``settled``), and move the mark past them, in one transaction. Returns the number of
     pages counted and whether pages are left before ``settled``."""
-    if settled is None:                 # SQLite: the batch waits its turn (schema.WriteTurns)
-        with schema.write_turn(current_app):
-            return _count_batch_in(batch, settled)
-    return _count_batch_in(batch, settled)
-
-
-def _count_batch_in(batch: int, settled: int | None) -> tuple[int, bool]:
-    session = db.session
-    sqlite = settled is None            # see ``_settled``
-    try:
-        if sqlite:                      # the write lock first, then what it guards
-            session.execute(_MARK_SQLITE_LOCK)
-            settled = int(session.scalar(_HIGHEST))
-        low = session.scalar(_MARK)
-        if low is None:
-            raise MarkMissing("feed_impression_mark has no row: run `flask --app app db upgrade`")
-        high = min(settled, low + batch)
-        pages = 0
-        if high > low:
-            bounds = {"low": low, "high": high}
-            pages = int(session.scalar(_PAGES_BETWEEN, bounds))
-            if pages:
-                session.execute(_ADD_SQLITE if sqlite else _ADD_POSTGRESQL, bounds)
-            session.execute(_MOVE_MARK, {"high": high})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return pages, high < settled
+    with schema.write_turn(current_app):    # SQLite: the batch waits its turn
+        session = db.session
+        sqlite = settled is None            # see ``_settled``
+        try:
+            if sqlite:                      # the write lock first, then what it guards
+                session.execute(_MARK_SQLITE_LOCK)
+                settled = int(session.scalar(_HIGHEST))
+            low = session.scalar(_MARK)
+            if low is None:
+                raise MarkMissing(
+                    "feed_impression_mark has no row: run `flask --app app db upgrade`")
+            high = min(settled, low + batch)
+            pages = 0
+            if high > low:
+                bounds = {"low": low, "high": high}
+                pages = int(session.scalar(_PAGES_BETWEEN, bounds))
+                if pages:
+                    session.execute(_ADD_SQLITE if sqlite else _ADD_POSTGRESQL, bounds)
+                session.execute(_MOVE_MARK, {"high": high})
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return pages, high < settled
 
 
 def count(batch: int = BATCH_PAGES, *, limit_batches: int | None = None,
