@@ -18,8 +18,9 @@ that also reads the cards), and the author cap of the page. The plan is made aga
 Every served page is logged as one impression row (the feed request id, the position of its
 first note and its notes in order: ``app.services.impressions``), in the page's transaction;
 the cursor of the next page remembers what was served, so no later page repeats it. On
-PostgreSQL a scroll's next page is usually worked out before anything is read and written by
-the plan read itself, one round trip instead of two (``_guess``, ``_plan_page``).
+PostgreSQL a page is usually worked out before anything is read and written by the plan read
+itself, one round trip instead of two (``_guess``, ``_plan_page``): a scroll's next page, and
+its first page when this process has not served from the plan yet.
 Visitors (no account) get the explore pipeline (trending + fresh), planned once per process
 for ``feed_cache_seconds``, and no impression logging.
 """
@@ -610,12 +611,14 @@ def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[
 
 class _Held(NamedTuple):
     """A plan this process read (``_held_plans``): as stored, so that it is one object to the
-    garbage collector. ``report`` is its JSON."""
+    garbage collector. ``report`` is its JSON. ``served``: this process served a page of it
+    (a scroll's first page is then not guessed: see ``_guess``)."""
 
     built_at: datetime
     items: str
     model_id: str | None
     report: bytes
+    served: bool = False
 
 
 def _held_plans() -> dict[int, _Held] | None:
@@ -643,6 +646,14 @@ def _hold(plans: dict[int, _Held], user_id: int, built_at: datetime, items: Plan
     if user_id not in plans and len(plans) >= get_settings().feed_plan_cache:
         plans.pop(next(iter(plans), None), None)     # the oldest first
     plans[user_id] = _Held(built_at, items.pack(), model_id, orjson.dumps(report or {}))
+
+
+def _served_from(user_id: int, built_at: datetime | None) -> None:
+    """Note that this process served a page of the plan made at ``built_at``, if it holds it."""
+    plans = _held_plans()
+    held = plans.get(user_id) if plans is not None else None
+    if held is not None and not held.served and held.built_at == built_at:
+        plans[user_id] = held._replace(served=True)
 
 
 def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = None,
@@ -752,6 +763,8 @@ def warm_cards(plans: int | None = None) -> int:
             _hold(held, user_id, built_at, items, model_id, report)
     epoch = db.session.execute(_sql()["epoch"]).scalar()
     db.session.rollback()
+    if epoch is not None:       # the epoch the cards are read at (as ``_read_plan`` notes it)
+        current_app.extensions.setdefault(_CACHE_KEY, {})["epoch"] = epoch
     wanted = list(ids)
     cached = 0
     on = _page_connection()      # the connections the pages read their cards on
@@ -935,9 +948,15 @@ class _Guess(NamedTuple):
     (``k``), and the cards this process has cached. Its impression row is written by the
     plan read itself (``plan_page``), if the plan, the card epoch and the number of pages
     served since (``n``) are still what the guess took them to be; when they are not, the
-    page is worked out from that read as usual (nothing lost but the work of the guess)."""
+    page is worked out from that read as usual (nothing lost but the work of the guess).
+
+    A scroll's first page (no cursor) is guessed as the plan's first page, nothing served
+    from it yet (``n`` 0), when this process holds the plan and has not served from it (the
+    morning's first look after the nightly plans); when another process or device did, the
+    read says so and the page is worked out from it."""
 
     held: _Held
+    runs: list[int]            # the plan positions the guess took as served (``k``)
     items: PlanItems
     report: dict[str, Any]
     epoch: int
@@ -952,14 +971,21 @@ class _Guess(NamedTuple):
 def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on: _On
            ) -> _Guess | None:
     plans = _held_plans()
-    built, runs, expected = state.get("b"), state.get("k"), state.get("n")
-    if plans is None or not isinstance(built, int) or not isinstance(expected, int) \
-            or not isinstance(runs, list) or len(runs) % 2 \
-            or not all(type(i) is int for i in runs):
+    held = plans.get(viewer_id) if plans is not None else None
+    if held is None:
         return None
-    held = plans.get(viewer_id)
+    if not state:               # a scroll's first page: see ``_Guess``
+        if held.served:
+            return None
+        runs, expected = [], 0
+    else:
+        built, runs, expected = state.get("b"), state.get("k"), state.get("n")
+        if not isinstance(built, int) or not isinstance(expected, int) \
+                or not isinstance(runs, list) or len(runs) % 2 \
+                or not all(type(i) is int for i in runs) or _micros(held.built_at) != built:
+            return None
     epoch = current_app.extensions.get(_CACHE_KEY, {}).get("epoch")
-    if held is None or epoch is None or _micros(held.built_at) != built:
+    if epoch is None:
         return None
     too_old, soon = _stale(held.built_at, held.model_id, now)
     if too_old or (soon and _eager()):
@@ -984,7 +1010,7 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     if len(page) < limit:          # many went away since planning: worked out as usual
         return None
     position = {it[0]: i for it, i in zip(window, at, strict=True)}
-    return _Guess(held, items, report, epoch, left, page,
+    return _Guess(held, runs, items, report, epoch, left, page,
                   [position[item[0]] for item, _ in page], removed, soon, expected)
 
 
@@ -1051,7 +1077,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
         else:
             guess = ahead = None
             try:
-                if "b" in state:
+                if "b" in state or not state:
                     guess = _guess(viewer_id, state, limit, now, on)
                 if guess is not None:
                     ahead = {"held": guess.held.built_at, "epoch": guess.epoch,
@@ -1078,8 +1104,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 report, model_id = guess.report, guess.held.model_id
                 planned_at = guess.held.built_at
                 removed = guess.removed
-                scroll = {"b": state["b"], "n": guess.expected + 1, "k": _runs(
-                    _positions(state["k"]).intersection(range(len(items)))
+                scroll = {"b": _micros(planned_at), "n": guess.expected + 1, "k": _runs(
+                    _positions(guess.runs).intersection(range(len(items)))
                     | set(guess.positions))}
             else:
                 # Served since the plan was made or this scroll began (this scroll's pages
@@ -1128,6 +1154,8 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                     scroll = {"b": _micros(row.built_at), "n": row.pages + 1, "k": _runs(
                         set(range(len(items))).difference(left)
                         | {served_at[item[0]] for item, _ in page})}
+            if page:
+                _served_from(viewer_id, planned_at)
             short = len(left) - len(page) < 2 * limit
             if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)

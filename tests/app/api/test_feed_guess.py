@@ -177,3 +177,55 @@ def test_no_guess_without_the_held_plan(client, trips, settings, monkeypatch):
     fourth = _get(client, viewer, limit=4, cursor=third["next_cursor"])
     assert trips[-1] == ["plan_page", 1, 0]
     assert len(set(sum((_ids(p) for p in (first, second, third, fourth)), []))) == 16
+
+
+def test_a_scrolls_first_page_is_guessed_from_a_held_plan_not_served_from(client, trips):
+    """The first look after the nightly plans: this process holds the plan (the card warmer
+    holds the latest) and has served none of it, so the first page is worked out ahead too
+    and written by its plan read. A second scroll from the same plan is not guessed (this
+    process served from it) and repeats nothing."""
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    planned = db.session.get(FeedPlan, viewer.id).items.ids
+    feed.warm_cards()                               # holds the plan, serves nothing
+    assert _scroll(client, viewer, 3) == [planned[0:4], planned[4:8], planned[8:12]]
+    assert trips == [["plan_page", 1, 0]] * 3
+    assert _pages(viewer) == [(4 * i, ",".join(map(str, planned[4 * i:4 * i + 4])))
+                              for i in range(3)]
+    trips.clear()
+    again = _scroll(client, viewer, 2)
+    assert trips == [["plan", 0, 1], ["plan_page", 1, 0]]
+    assert again == [planned[12:16], planned[16:20]]
+
+
+def test_a_first_page_served_elsewhere_makes_the_guess_miss(client, trips):
+    """Another server or device served from the plan first: the first page's guess (nothing
+    served yet) misses, nothing is written by the read, and the page leaves out what was
+    served."""
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    planned = db.session.get(FeedPlan, viewer.id).items.ids
+    feed.warm_cards()
+    db.session.add(FeedImpressionPage(user_id=viewer.id, request_id="elsewhere",
+                                      first_position=0, note_ids=",".join(map(str, planned[:4])),
+                                      at=utcnow()))
+    db.session.commit()
+    first = _get(client, viewer, limit=4)
+    assert trips == [["plan_page", 0, 1]]
+    assert _ids(first) == planned[4:8]
+    second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
+    assert trips[-1] == ["plan_page", 1, 0] and _ids(second) == planned[8:12]
+
+
+def test_a_revoked_token_gets_no_guessed_first_page(client, trips):
+    users, _ = _world()
+    viewer = users[0]
+    feed.plan(viewer.id, commit=True)
+    feed.warm_cards()
+    headers = bearer(viewer)
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    resp = client.get("/api/v1/feed?limit=4", headers=headers)
+    assert resp.status_code == 401 and resp.json["error"]["code"] == "token_revoked"
+    assert trips == [["plan_page", 0, 0]] and _pages(viewer) == []
