@@ -4,8 +4,10 @@ idle, and the "are migrations applied?" check."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -210,6 +212,94 @@ def give_back_page_connection(app: Flask, proxy: Any) -> None:
             idle.append((proxy, time.monotonic()))
             return
     proxy.close()
+
+
+_PREPARED = "zhongcao.prepared"        # a connection's ``_Prepared``, in its pool ``info``
+_NO_SUCH_STATEMENT = b"26000"           # SQLSTATE invalid_sql_statement_name
+
+
+class _Prepared:
+    """What ``run_prepared`` keeps per connection (in the pool's ``info`` of the DBAPI
+    connection, which goes with it): psycopg's adaptation for it and the statements it has
+    prepared."""
+
+    __slots__ = ("transformer", "names")
+
+    def __init__(self, connection: Any) -> None:
+        from psycopg.adapt import Transformer
+
+        self.transformer = Transformer.from_context(connection)
+        self.names: set[str] = set()
+
+
+@functools.cache
+def _pq() -> tuple[Any, Any, Any, Any, Any]:
+    """psycopg's parts ``run_prepared`` uses (psycopg is installed with the postgres extra)."""
+    from psycopg import errors, pq
+    from psycopg.adapt import PyFormat
+
+    return (errors.error_from_result, PyFormat.TEXT, pq.ExecStatus.TUPLES_OK,
+            pq.ExecStatus.COMMAND_OK, pq.DiagnosticField.SQLSTATE)
+
+
+def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """SQL compiled for psycopg (``%(name)s`` parameters, ``%%`` for a percent sign) as
+    PostgreSQL's own ``$1, $2, ...`` and the parameters' names in that order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+    return re.sub(r"%\((\w+)\)s|%%", number, sql), tuple(names)
+
+
+def run_prepared(proxy: Any, name: str, sql: str, params: list[Any]) -> list[list[Any]] | None:
+    """Run ``sql`` (``$n`` parameters, see ``numbered``) as the server-side prepared statement
+    ``zc_<name>`` of this connection (prepared on its first run there, and again if the
+    server forgot it), through libpq's own call (psycopg's ``pq`` layer), with psycopg's
+    adaptation of the parameters and the rows (``psycopg.adapt.Transformer``: the same values
+    a cursor gives). None, having run nothing, unless ``proxy`` (a pool's connection) is a
+    psycopg connection in autocommit (``page_engine``'s): a statement outside a transaction
+    needs none of a cursor's bookkeeping.
+
+    For the feed's page statements, run on nearly every page: a psycopg cursor's execute
+    (its own prepared-statement cache, transaction and result bookkeeping) cost a page 50-100
+    us of CPU more than this (BENCHMARKS.md, 2026-12-07, third part). libpq's call lets other
+    threads run while it waits, as a cursor's does.
+
+    Raises:
+        psycopg.Error: what PostgreSQL answered, as a cursor would raise it (a lost
+            connection included).
+    """
+    own = proxy.driver_connection
+    if getattr(own, "autocommit", False) is not True or not hasattr(own, "pgconn"):
+        return None
+    error_from_result, text, tuples_ok, command_ok, sqlstate = _pq()
+    info = proxy.info
+    prepared: _Prepared | None = info.get(_PREPARED)
+    if prepared is None:
+        prepared = info[_PREPARED] = _Prepared(own)
+    pgconn, key = own.pgconn, b"zc_" + name.encode()
+    values = prepared.transformer.dump_sequence(params, [text] * len(params))
+    for attempt in (1, 2):
+        if name not in prepared.names:
+            answer = pgconn.prepare(key, sql.encode())
+            if answer.status != command_ok:
+                raise error_from_result(answer, encoding=own.info.encoding)
+            prepared.names.add(name)
+        result = pgconn.exec_prepared(key, values)
+        if result.status == tuples_ok or result.status == command_ok:
+            prepared.transformer.set_pgresult(result)
+            return prepared.transformer.load_rows(0, result.ntuples, list)  # type: ignore[no-any-return]
+        if attempt == 1 and result.error_field(sqlstate) == _NO_SUCH_STATEMENT:
+            prepared.names.clear()      # the session was reset (DISCARD ALL): prepare again
+            continue
+        raise error_from_result(result, encoding=own.info.encoding)
+    raise AssertionError("unreachable")
 
 
 def kept_page_connections(app: Flask) -> list[Any]:

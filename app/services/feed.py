@@ -509,15 +509,24 @@ class _PlanRow(NamedTuple):
     logged: int = 0         # 1: the guessed page was written by this read (``plan_page``)
 
 
+class _Raw(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None     # the parameters' order (positional drivers)
+    fixed: dict[str, Any]
+    binds: dict[str, Any]
+    processors: tuple[tuple[int, Any], ...]
+    numbered: tuple[str, tuple[str, ...]] | None   # psycopg: ``schema.numbered(sql)``
+
+
 @functools.cache
-def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str, Any],
-                                           dict[str, Any], tuple[tuple[int, Any], ...]]:
+def _raw(dialect: Any, name: str) -> _Raw:
     """A statement of ``_statements`` compiled once for this database, to run on the driver's
-    own cursor (``_run``): its SQL, its parameters' order (positional drivers), fixed values
-    and bind processors, and the result processors of the columns that have one (the
-    conversions SQLAlchemy applies: dates, enums, JSON), by position. For the page's reads
-    that run on most pages: SQLAlchemy's execution machinery cost more than these indexed
-    queries."""
+    own cursor, or as a prepared statement of the page's own connection on PostgreSQL
+    (``_run``): its SQL, its parameters' order (positional drivers), fixed values and bind
+    processors, the result processors of the columns that have one (the conversions
+    SQLAlchemy applies: dates, enums, JSON), by position, and for psycopg the SQL with
+    ``$n`` parameters. For the page's reads that run on most pages: SQLAlchemy's execution
+    machinery cost more than these indexed queries."""
     statement = _statements(dialect.name)[name]
     compiled = statement.compile(dialect=dialect)
     binds = {}
@@ -529,7 +538,8 @@ def _raw(dialect: Any, name: str) -> tuple[str, tuple[str, ...] | None, dict[str
         (i, process) for i, column in enumerate(statement.selected_columns)
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)))
     order = tuple(compiled.positiontup) if compiled.positiontup else None
-    return compiled.string, order, dict(compiled.params), binds, processors
+    return _Raw(compiled.string, order, dict(compiled.params), binds, processors,
+                schema.numbered(compiled.string) if dialect.driver == "psycopg" else None)
 
 
 class _On(NamedTuple):
@@ -591,17 +601,22 @@ def _run(name: str, values: dict[str, Any], on: _On | None = None) -> list[list[
     session's connection, in its transaction) and return its rows converted as SQLAlchemy
     would."""
     dbapi, dialect = on or _session_db()
-    sql, order, fixed, binds, processors = _raw(dialect, name)
+    sql, order, fixed, binds, processors, numbered = _raw(dialect, name)
     values = {**fixed, **values}
     for key, process in binds.items():
         values[key] = process(values[key])
-    params: Any = tuple(values[key] for key in order) if order is not None else values
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = [list(row) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    rows = None
+    if numbered is not None and on is not None:     # the page's own connection: prepared
+        rows = schema.run_prepared(dbapi, name, numbered[0],
+                                   [values[key] for key in numbered[1]])
+    if rows is None:
+        params: Any = tuple(values[key] for key in order) if order is not None else values
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(sql, params)
+            rows = [list(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
     for row in rows:
         for i, process in processors:
             if row[i] is not None:
