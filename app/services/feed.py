@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -952,9 +953,38 @@ def _runs(positions: Iterable[int]) -> list[int]:
     return out
 
 
-def _positions(runs: list[int]) -> set[int]:
-    return {i for start, end in zip(runs[::2], runs[1::2], strict=True)
-            for i in range(start, end)}
+def _ordered(runs: list[int]) -> bool:
+    """Whether ``runs`` are as ``_runs`` makes them: ints, each run not empty, in order, apart."""
+    last = -1
+    for i in runs:
+        if type(i) is not int or i <= last:
+            return False
+        last = i
+    return len(runs) % 2 == 0
+
+
+def _free(runs: list[int], n: int) -> Iterator[int]:
+    """The positions below ``n`` outside ``runs`` (``_ordered``), in order."""
+    at = 0
+    for start, end in zip(runs[::2], runs[1::2], strict=True):
+        yield from range(at, min(start, n))
+        at = end
+    yield from range(at, n)
+
+
+def _merged(runs: list[int], positions: Iterable[int], n: int) -> list[int]:
+    """``_runs`` of the positions in ``runs`` below ``n`` and ``positions``, without making
+    the set of them (a scroll's runs cover a hundred positions by its fifth page)."""
+    spans = sorted([(start, min(end, n)) for start, end in zip(runs[::2], runs[1::2],
+                                                                 strict=True) if start < n]
+                   + [(i, i + 1) for i in positions])
+    out: list[int] = []
+    for start, end in spans:
+        if out and start <= out[-1]:
+            out[-1] = max(out[-1], end)
+        else:
+            out += [start, end]
+    return out
 
 
 class _Guess(NamedTuple):
@@ -975,7 +1005,7 @@ class _Guess(NamedTuple):
     items: PlanItems
     report: dict[str, Any]
     epoch: int
-    left: list[int]
+    left: int                  # how many positions of the plan are still to serve
     page: list[tuple[PlanItem, Card]]
     positions: list[int]       # the page's items' positions in the plan
     removed: dict[str, int]
@@ -996,8 +1026,8 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     else:
         built, runs, expected = state.get("b"), state.get("k"), state.get("n")
         if not isinstance(built, int) or not isinstance(expected, int) \
-                or not isinstance(runs, list) or len(runs) % 2 \
-                or not all(type(i) is int for i in runs) or _micros(held.built_at) != built:
+                or not isinstance(runs, list) or not _ordered(runs) \
+                or _micros(held.built_at) != built:
             return None
     epoch = current_app.extensions.get(_CACHE_KEY, {}).get("epoch")
     if epoch is None:
@@ -1006,13 +1036,14 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     if too_old or (soon and _eager()):
         return None
     items = PlanItems.unpack(held.items)
-    skip = _positions(runs)
-    left = [i for i in range(len(items)) if i not in skip]
-    if len(left) < limit:
+    n = len(items)
+    left = n - sum(max(0, min(end, n) - start) for start, end in
+                   zip(runs[::2], runs[1::2], strict=True))
+    if left < limit:
         return None
     report = orjson.loads(held.report)
     removed = dict(report.get("removed", {}))
-    at = left[:limit + 10]
+    at = list(itertools.islice(_free(runs, n), limit + 10))
     window = [items[i] for i in at]
     # Its cards as ``_cards`` finds them, read if not cached (with the epoch this process
     # saw last: if it moved on, the plan read says so and the page is worked out again).
@@ -1115,13 +1146,11 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             epoch = row.epoch
             if row.logged:          # the guess held, and its page is written
                 assert guess is not None
-                items, left, page, soon = guess.items, guess.left, guess.page, guess.soon
+                items, remaining, page = guess.items, guess.left, guess.page
                 report, model_id = guess.report, guess.held.model_id
-                planned_at = guess.held.built_at
-                removed = guess.removed
-                scroll = {"b": _micros(planned_at), "n": guess.expected + 1, "k": _runs(
-                    _positions(guess.runs).intersection(range(len(items)))
-                    | set(guess.positions))}
+                planned_at, removed, soon = guess.held.built_at, guess.removed, guess.soon
+                scroll = {"b": _micros(planned_at), "n": guess.expected + 1,
+                          "k": _merged(guess.runs, guess.positions, len(items))}
             else:
                 # Served since the plan was made or this scroll began (this scroll's pages
                 # even when there is no plan or it is too old to serve).
@@ -1152,6 +1181,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                 report, model_id, planned_at = row.report, row.model_id, row.built_at
                 removed = dict(report.get("removed", {}))
                 page = _page_of(items, left, viewer_id, epoch, limit, removed, on)
+                remaining = len(left)
                 if page:   # after a plan made on this request: its time
                     # On SQLite in its turn at the write lock (schema.WriteTurns), committed
                     # before the turn is given back.
@@ -1171,7 +1201,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                         | {served_at[item[0]] for item, _ in page})}
             if page:
                 _served_from(viewer_id, planned_at)
-            short = len(left) - len(page) < 2 * limit
+            short = remaining - len(page) < 2 * limit
             if not planned_now and not _eager() and (soon or short):
                 _queue_refresh(viewer_id)
     finally:
