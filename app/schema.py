@@ -293,8 +293,11 @@ def run_prepared(proxy: Any, name: str, sql: str, params: list[Any]) -> list[lis
             prepared.names.add(name)
         result = pgconn.exec_prepared(key, values)
         if result.status == tuples_ok or result.status == command_ok:
-            prepared.transformer.set_pgresult(result)
-            return prepared.transformer.load_rows(0, result.ntuples, list)  # type: ignore[no-any-return]
+            transformer = prepared.transformer
+            transformer.set_pgresult(result)
+            rows: list[list[Any]] = transformer.load_rows(0, result.ntuples, list)
+            transformer.set_pgresult(None)      # not kept alive until the next statement
+            return rows
         if attempt == 1 and result.error_field(sqlstate) == _NO_SUCH_STATEMENT:
             prepared.names.clear()      # the session was reset (DISCARD ALL): prepare again
             continue
