@@ -3,9 +3,14 @@ JSON endpoint of the same app in the same run.
 
 What each wrk connection does: people scrolling. It takes the next person (bearer token),
 opens their feed (page 1) and follows ``next_cursor`` for ``--pages`` pages, then takes the
-next person. The ceilings run through the same app, the same middleware and the same wrk
-settings: ``/api/v1/health`` (no database) and ``/api/v1/auth/me`` (the token's checks and one
-user read, the cheapest authenticated call).
+next person. Each connection has people of its own (no person is scrolled by two at once),
+and a round's people are its own: a plan serves two scrolls of five pages, and a person
+scrolled a third time would be planned on the request. The report counts the scrolls of
+people already scrolled in their round (a connection that went round all its people).
+
+The ceilings run through the same app, the same middleware and the same wrk settings:
+``/api/v1/health`` (no database) and ``/api/v1/auth/me`` (the token's checks and one user
+read, the cheapest authenticated call).
 
 Needs a seeded world with a trained model. Scenarios:
 
@@ -101,9 +106,17 @@ function setup(thread)
 end
 
 function init(args)
+  -- Each thread scrolls people of its own (the (me+1)-th of every ``step``), so that no
+  -- person is scrolled by two threads: a plan serves two scrolls, and a third would be
+  -- planned on the request (a thread that wraps around its own people scrolls them again,
+  -- counted in ``again``).
   me = tonumber(tid)
   step = %(threads)d
-  idx = %(start)d + me
+  mine = math.floor((#tokens - me - 1) / step) + 1
+  if mine < 1 then me, step, mine = 0, 1, #tokens end
+  turn = (%(start)d %% mine) - 1
+  scrolls = 0
+  idx = 1
   page = 0
   cursor = nil
   bad = 0
@@ -111,8 +124,9 @@ end
 
 function request()
   if page == 0 then
-    idx = idx + step
-    if idx > #tokens then idx = (idx %% #tokens) + 1 end
+    turn = (turn + 1) %% mine
+    idx = me + 1 + turn * step
+    scrolls = scrolls + 1
   end
   local path = "%(path)s"
   if cursor then path = path .. "&cursor=" .. cursor end
@@ -140,9 +154,13 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  local total, again = 0, 0
+  for _, t in ipairs(threads) do
+    total = total + t:get("bad")
+    again = again + math.max(0, t:get("scrolls") - t:get("mine"))
+  end
   io.write(string.format("NON200 %%d\\n", total))
+  io.write(string.format("AGAIN %%d\\n", again))
 end
 """
 
@@ -297,10 +315,11 @@ def _wrk(url: str, script: Path, args: argparse.Namespace, duration: int | None 
               for group in server_after}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = int(re.search(r"NON200 (\d+)", out).group(1))
+    again = int(re.search(r"AGAIN (\d+)", out).group(1))
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
             "non200": bad, "socket_errors": errors.group(1) if errors else "none",
-            "wrk_us": cpu / max(total, 1) * 1e6, "server_us": server}
+            "wrk_us": cpu / max(total, 1) * 1e6, "server_us": server, "again": again}
 
 
 def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -316,6 +335,7 @@ def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "non200": sum(r["non200"] for r in runs),
             "socket_errors": "; ".join(sorted(errors)) or "none",
             "wrk_us": statistics.mean(r["wrk_us"] for r in runs),
+            "again": sum(r["again"] for r in runs),
             "server_us": {group: statistics.mean(r["server_us"][group] for r in runs)
                           for group in runs[0]["server_us"]}}
 
@@ -441,7 +461,8 @@ def main() -> int:
         f"wrk -t{args.threads} -c{args.threads} -d{args.duration}s"
         f"{f' × {args.rounds} rounds' if args.rounds > 1 else ''} after {args.warmup}s "
         "of warm-up; "
-        f"{planned} plans made during the run, {planned_measured} in the measured feed rounds",
+        f"{planned} plans made during the run, {planned_measured} in the measured feed rounds"
+        f"; {feed['again']} scrolls in them of people already scrolled in their round",
         "", "| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-200 | socket errors "
             "| wrk CPU µs/req | server CPU µs/req |",
         "|---|---|---|---|---|---|---|---|---|"]
