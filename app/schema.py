@@ -157,6 +157,9 @@ def page_engine(app: Flask) -> Engine:
         return pages
     engine = db.engine
     if engine.dialect.name != "postgresql":
+        with _PAGE_ENGINE_LOCK:     # see lend_page_connection: kept, no server to lose it
+            app.extensions.setdefault(_PAGE_IDLE, deque())
+            app.extensions[_PAGE_ENGINE] = engine
         return engine
     with _PAGE_ENGINE_LOCK:
         pages = app.extensions.get(_PAGE_ENGINE)
@@ -180,21 +183,23 @@ def lend_page_connection(app: Flask) -> tuple[Any, Engine]:
     """A connection of ``page_engine`` for one feed page (a pool's connection proxy; give it
     back with ``give_back_page_connection``) and its engine.
 
-    On PostgreSQL with idle pings (``IdlePing``) the connection the last page of this process
-    gave back is lent again as it is, past SQLAlchemy's pool: its checkout and checkin (their
-    events and the reset on return, for a connection in autocommit that has nothing to roll
-    back) cost a page 40-50 us of CPU, a tenth of what the page does in Python
-    (BENCHMARKS.md, 2026-12-07). The same rules as the pool's: a connection that sat idle
-    longer than ``idle_seconds``, or since a lost connection was reported, goes back to the
-    pool with the time it has been idle, and the pool pings it when it next lends it."""
+    The connection the last page of this process gave back is lent again as it is, past
+    SQLAlchemy's pool: its checkout and checkin (their events and the reset on return, for a
+    connection with nothing to roll back) cost a page 40-50 us of CPU, a tenth of what the
+    page does in Python (BENCHMARKS.md, 2026-12-07; on SQLite 38 us, 2026-12-07, fourth
+    part). On SQLite always (there is no server to lose it); on PostgreSQL with idle pings
+    (``IdlePing``), by the same rules as the pool's: a connection that sat idle longer than
+    ``idle_seconds``, or since a lost connection was reported, goes back to the pool with the
+    time it has been idle, and the pool pings it when it next lends it."""
     engine = page_engine(app)
     idle: deque[tuple[Any, float]] | None = app.extensions.get(_PAGE_IDLE)
-    while idle:                     # made by page_engine only with IdlePing installed
+    ping: IdlePing | None = app.extensions.get(_IDLE_PING)
+    while idle:            # made by page_engine on SQLite, and with IdlePing on PostgreSQL
         try:
             proxy, since = idle.pop()
         except IndexError:          # another thread took the last one
             break
-        if app.extensions[_IDLE_PING].lendable(since):
+        if ping is None or ping.lendable(since):
             return proxy, engine
         info = proxy.info
         proxy.close()
@@ -206,12 +211,23 @@ def give_back_page_connection(app: Flask, proxy: Any) -> None:
     """Give back a ``lend_page_connection``: kept for the next page when it is sound and idle
     (not invalidated, no transaction open), else returned to the pool."""
     idle: deque[tuple[Any, float]] | None = app.extensions.get(_PAGE_IDLE)
-    if idle is not None and len(idle) < PAGE_POOL_SIZE and proxy.is_valid:
-        own = proxy.driver_connection
-        if own is not None and not own.closed and own.info.transaction_status == _PG_IDLE:
-            idle.append((proxy, time.monotonic()))
-            return
+    if idle is not None and len(idle) < PAGE_POOL_SIZE and proxy.is_valid \
+            and _at_rest(proxy.driver_connection):
+        idle.append((proxy, time.monotonic()))
+        return
     proxy.close()
+
+
+def _at_rest(own: Any) -> bool:
+    """Whether a driver connection is open with no transaction (psycopg's, or sqlite3's)."""
+    if own is None:
+        return False
+    if isinstance(own, sqlite3.Connection):
+        try:
+            return not own.in_transaction
+        except sqlite3.ProgrammingError:     # closed
+            return False
+    return not own.closed and own.info.transaction_status == _PG_IDLE
 
 
 _PREPARED = "zhongcao.prepared"        # a connection's ``_Prepared``, in its pool ``info``
