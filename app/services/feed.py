@@ -416,17 +416,23 @@ def _statements(dialect: str) -> dict[str, Any]:
     held = bindparam("held", type_=UtcDateTime())
     items = type_coerce(case((FeedPlan.built_at == held, null()), else_=FeedPlan.items),
                         FeedPlan.items.type)
+    # ... and so is its report (the process holds it too). On SQLite this is what saves the
+    # read: the report is stored after the items, and reading it walks the items' overflow
+    # pages (a page's statement 99-123 against 77-79 us, BENCHMARKS.md, 2026-12-07, fourth
+    # part).
+    report = type_coerce(case((FeedPlan.built_at == held, null()), else_=FeedPlan.report),
+                         FeedPlan.report.type)
     statements: dict[str, Any] = {}
     if dialect == "postgresql":
         shown_ids = func.string_agg(pages.note_ids, literal(","))
         seen = served(shown_ids.label("ids"), func.count().label("n")).lateral("seen")
-        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, report,
                             seen.c.ids, epoch, active, revoked, seen.c.n)
                      .select_from(plan_row.outerjoin(seen, true())))
-        statements["plan_page"] = _plan_page(plan_row, held, items, served, shown_ids, epoch,
-                                             active, revoked, viewer)
+        statements["plan_page"] = _plan_page(plan_row, held, items, report, served, shown_ids,
+                                             epoch, active, revoked, viewer)
     else:
-        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, FeedPlan.report,
+        plan_read = (select(FeedPlan.built_at, FeedPlan.model_id, items, report,
                             served(func.group_concat(pages.note_ids)).scalar_subquery(),
                             epoch, active, revoked, null())
                      .select_from(plan_row))
@@ -449,8 +455,8 @@ def _statements(dialect: str) -> dict[str, Any]:
     }
 
 
-def _plan_page(plan_row: Any, held: Any, items: Any, served: Any, shown_ids: Any, epoch: Any,
-               active: Any, revoked: Any, viewer: Any) -> Any:
+def _plan_page(plan_row: Any, held: Any, items: Any, report: Any, served: Any, shown_ids: Any,
+               epoch: Any, active: Any, revoked: Any, viewer: Any) -> Any:
     """The plan read that also logs the page worked out before it (``_Guess``), in one
     statement (PostgreSQL): the page's impression row is inserted only if what the guess
     assumed still holds: the same plan (``:held``), the same card epoch (``:epoch``), the
@@ -463,7 +469,8 @@ def _plan_page(plan_row: Any, held: Any, items: Any, served: Any, shown_ids: Any
     holds = and_(FeedPlan.built_at == held, epoch == bindparam("epoch", type_=BigInteger),
                  active.is_(True), ~revoked, count.c.n == bindparam("expected", type_=Integer))
     # Read once (a CTE used twice is worked out once): the row, and whether the guess holds.
-    ok = (select(FeedPlan.built_at, FeedPlan.model_id, items.label("items"), FeedPlan.report,
+    ok = (select(FeedPlan.built_at, FeedPlan.model_id, items.label("items"),
+                 report.label("report"),
                  epoch.label("epoch"), active.label("active"), revoked.label("revoked"),
                  count.c.n, func.coalesce(holds, false()).label("go"))
           .select_from(plan_row.outerjoin(count, true())).cte("ok"))
@@ -483,12 +490,13 @@ def _plan_page(plan_row: Any, held: Any, items: Any, served: Any, shown_ids: Any
                                                                  ("at", "at"))))
                            .select_from(ok.join(guard, true())).where(ok.c.go))
               .returning(pages.c.id).cte("logged"))
-    # The notes served since and the plan's report only when the guess missed (the page is
-    # worked out from them; the guess has the report of the plan it holds).
+    # The notes served since, and the plan's report unless this process holds the plan, only
+    # when the guess missed (the page is worked out from them; the guess has the report of
+    # the plan it holds).
     shown = case((ok.c.go, null()),
                  else_=served(shown_ids, built=ok.c.built_at).scalar_subquery())
-    report = type_coerce(case((ok.c.go, null()), else_=ok.c.report), FeedPlan.report.type)
-    return select(ok.c.built_at, ok.c.model_id, ok.c["items"], report, shown,
+    sent = type_coerce(case((ok.c.go, null()), else_=ok.c.report), FeedPlan.report.type)
+    return select(ok.c.built_at, ok.c.model_id, ok.c["items"], sent, shown,
                   ok.c.epoch, ok.c.active, ok.c.revoked, ok.c.n,
                   select(func.count()).select_from(logged).scalar_subquery())
 
@@ -638,10 +646,15 @@ class _Held(NamedTuple):
 
 
 def _held_plans() -> dict[int, _Held] | None:
-    """The plans this process read lately, by viewer, at most ``feed_plan_cache`` of them,
-    the oldest dropped first; None when off, and on SQLite: there the items are read in the
-    process, from its page cache, and holding them saved nothing (955 against 897 us of CPU a
-    page in one process, BENCHMARKS.md, 2026-12-06, late night), for 34 MB a process.
+    """The plans this process read lately, by viewer, at most ``feed_plan_cache`` of them
+    (about 17 kB each), the oldest dropped first; None when off.
+
+    On SQLite too, although the items are read in the process there: every page of another
+    server process writes, and SQLite then drops a connection's page cache, so a plan's
+    overflow pages are read from the file again on every page, and its report, stored after
+    them, cannot be read without them (holding plans was measured at first in one process,
+    where nothing dropped the cache: 955 against 897 us of CPU a page, BENCHMARKS.md,
+    2026-12-06, late night; see 2026-12-07, fourth part).
 
     A plan is never changed in place (``plan`` writes a new ``built_at`` with new items), so
     a plan read again at the same ``built_at`` has the same items: a page of a plan this
@@ -651,7 +664,7 @@ def _held_plans() -> dict[int, _Held] | None:
     garbage collector's sight (the ids as lists, 2,000 plans made every full collection of a
     serving process 26 ms instead of 7, and the slowest 1% of pages 100 ms: BENCHMARKS.md,
     2026-12-06, late night)."""
-    if get_settings().feed_plan_cache <= 0 or db.engine.dialect.name != "postgresql":
+    if get_settings().feed_plan_cache <= 0:
         return None
     cache: dict[str, Any] = current_app.extensions.setdefault(_CACHE_KEY, {})
     return cache.setdefault("plans", {})  # type: ignore[no-any-return]
@@ -692,7 +705,7 @@ def _read_plan(viewer_id: int, token_id: str, since: datetime, on: _On | None = 
     if row.items is not None:       # sent: not held here, or made over since
         _hold(plans, viewer_id, row.built_at, row.items, row.model_id, row.report)
     elif held is not None and held.built_at == row.built_at:
-        return row._replace(items=PlanItems.unpack(held.items))
+        return row._replace(items=PlanItems.unpack(held.items), report=orjson.loads(held.report))
     return row
 
 
@@ -1015,6 +1028,8 @@ class _Guess(NamedTuple):
 
 def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on: _On
            ) -> _Guess | None:
+    if on.dialect.name != "postgresql":     # the one-statement read and write (plan_page)
+        return None
     plans = _held_plans()
     held = plans.get(viewer_id) if plans is not None else None
     if held is None:

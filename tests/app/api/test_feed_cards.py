@@ -192,10 +192,11 @@ def test_warming_reads_the_first_feed_warm_pages_pages_of_each_plan(settings, mo
 
 def test_a_process_holds_the_plans_it_read_and_never_serves_one_made_over(client, settings,
                                                                           monkeypatch):
-    """On PostgreSQL, a page of a plan this process holds reads the plan without its items
-    (the database sends none) and serves what it would have served; a plan made since (a new
-    ``built_at``) is read whole and held in its place; with ``feed_plan_cache`` at 0 nothing
-    is held. On SQLite nothing is held."""
+    """A page of a plan this process holds reads the plan without its items and its report
+    (the database sends neither) and serves what it would have served, with the same report;
+    a plan made since (a new ``built_at``) is read whole and held in its place; with
+    ``feed_plan_cache`` at 0 nothing is held. On both databases (on SQLite the next page is
+    not guessed: it is read with ``plan``)."""
     from app.models.feed import PlanItems
     from app.services import feed
 
@@ -211,16 +212,16 @@ def test_a_process_holds_the_plans_it_read_and_never_serves_one_made_over(client
         rows = run(name, values, on)
         if name in ("plan", "plan_page"):     # plan_page: the next page of a scroll
             read_whole.append(rows[0][2] is not None)
+            assert (rows[0][3] is not None) == read_whole[-1]   # the report with the items
         return rows
     monkeypatch.setattr(feed, "_run", counted)
 
     first = _get(client, viewer, limit=4)
     assert read_whole == [True]          # not held yet: read whole, then held
     second = _get(client, viewer, limit=4, cursor=first["next_cursor"])
-    if db.engine.dialect.name != "postgresql":
-        assert read_whole == [True, True]    # SQLite: plans are not held (feed._held_plans)
-        return
     assert read_whole == [True, False]   # held: the items stayed in the database
+    assert second["source_reports"] == first["source_reports"] and second["source_reports"]
+    assert second["removed"].keys() >= first["removed"].keys()
     planned = db.session.get(FeedPlan, viewer.id).items
     assert _ids(first) + _ids(second) == planned.ids[:8]
 
