@@ -135,3 +135,54 @@ def test_impression_pages_not_counted_yet_are_counted_once_across_the_mark(tmp_p
     db.close()
     _flask(tmp_path, "db", "upgrade")
     assert "schema is current" in _flask(tmp_path, "check-schema").stdout
+
+
+@pytest.mark.slow
+def test_impression_pages_lose_the_foreign_key_and_still_go_with_their_account(tmp_path):
+    """The upgrade that drops the pages' foreign key to ``user`` keeps every page and the ids
+    never used again, and a trigger deletes an account's pages with it, as the cascade did;
+    a downgrade gives the key back (after pages whose account is gone)."""
+    _flask(tmp_path, "db", "upgrade", "5b8e0c3d2a71")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    for user_id in (1, 2):
+        db.execute("INSERT INTO user (id, email, username, display_name, bio, password_hash, "
+                   "role, is_active, created_at, referral_code) VALUES (?, ?, ?, 'a', '', 'x', "
+                   "'user', 1, '2026-01-01', ?)",
+                   (user_id, f"u{user_id}@example.com", f"u{user_id}", f"CODE{user_id}"))
+    for page_id, user_id in ((1, 1), (2, 2), (3, 1)):
+        db.execute("INSERT INTO feed_impression_page (id, user_id, request_id, first_position, "
+                   "note_ids, at) VALUES (?, ?, 'r', 0, '1,2', '2026-03-01 10:00:00.000000')",
+                   (page_id, user_id))
+    db.commit()
+    db.close()
+
+    _flask(tmp_path, "db", "upgrade")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    assert db.execute("PRAGMA foreign_key_list(feed_impression_page)").fetchall() == []
+    assert db.execute("SELECT id, user_id FROM feed_impression_page ORDER BY id").fetchall() == [
+        (1, 1), (2, 2), (3, 1)]
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'feed_impression_page'"
+                          ).fetchone()
+    assert "AUTOINCREMENT" in table
+    assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'feed_impression_page'"
+                      ).fetchone() == (3,)
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("DELETE FROM user WHERE id = 1")
+    assert db.execute("SELECT id FROM feed_impression_page").fetchall() == [(2,)]
+    # A page whose account went some other way (the trigger dropped, say) ...
+    db.execute("INSERT INTO feed_impression_page (user_id, request_id, first_position, "
+               "note_ids, at) VALUES (9, 'r', 0, '1', '2026-03-01 10:00:00.000000')")
+    db.commit()
+    db.close()
+
+    _flask(tmp_path, "db", "downgrade", "5b8e0c3d2a71")
+    db = sqlite3.connect(tmp_path / "zhongcao.db")
+    # ... is left out when the key comes back.
+    assert db.execute("SELECT id, user_id FROM feed_impression_page").fetchall() == [(2, 2)]
+    assert [row[2:4] for row in db.execute("PRAGMA foreign_key_list(feed_impression_page)")
+            ] == [("user", "user_id")]
+    assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                      "AND name = 'feed_impression_page_account_delete'").fetchall() == []
+    db.close()
+    _flask(tmp_path, "db", "upgrade")
+    assert "schema is current" in _flask(tmp_path, "check-schema").stdout
