@@ -99,6 +99,25 @@ class PlanItems(Sequence[list[Any]]):
                 self._text[base + at[index]:base + at[index + 1] - 1])  # type: ignore[index]
         return item
 
+    def take(self, positions: Sequence[int]) -> list[list[Any]]:
+        """``[self[i] for i in positions]`` (positions in range, not negative), parsing each
+        run of consecutive items not parsed yet with one ``orjson.loads`` (a page's window is
+        mostly one run: 30 items parsed in one call cost half of 30 calls)."""
+        items, at, base, text = self._items, self._at, self._base, self._text
+        if text is not None and at is not None:
+            start = 0
+            count = len(positions)
+            while start < count:
+                end = start + 1
+                while end < count and positions[end] == positions[end - 1] + 1:
+                    end += 1
+                first, last = positions[start], positions[end - 1]
+                if end - start > 1 and all(items[i] is None for i in range(first, last + 1)):
+                    lines = text[base + at[first]:base + at[last + 1] - 1].replace("\n", ",")
+                    items[first:last + 1] = orjson.loads("[" + lines + "]")
+                start = end
+        return [self[i] for i in positions]
+
     def __iter__(self) -> Iterator[list[Any]]:
         for i in range(len(self.ids)):
             yield self[i]

@@ -35,6 +35,21 @@ def test_only_the_items_asked_for_are_parsed():
     assert plan[40] is window[0]    # parsed once
 
 
+@pytest.mark.parametrize("positions", [
+    [], [7], list(range(10, 40)), [0, 1, 2, 5, 6, 9, 150, 151, 199], [3, 4, 4, 5], [9, 8, 7]])
+def test_taking_positions_parses_each_run_at_once_and_gives_the_items(positions):
+    plan = PlanItems.unpack(PlanItems(ITEMS).pack())
+    first = plan[4]                          # parsed before: kept, not parsed again
+    taken = plan.take(positions)
+    assert taken == [ITEMS[i] for i in positions]
+    assert plan.take(positions) == taken and all(
+        a is b for a, b in zip(plan.take(positions), taken, strict=True))
+    assert plan[4] is first
+    assert [i for i, item in enumerate(plan._items) if item is not None] == sorted(
+        set(positions) | {4})
+    assert PlanItems(ITEMS).take(positions) == taken      # a plan made from a list
+
+
 def test_plans_written_as_one_json_array_still_read():
     plan = PlanItems.unpack(orjson.dumps(ITEMS[:3]).decode())
     assert plan.ids == [1, 2, 3] and list(plan) == ITEMS[:3]
