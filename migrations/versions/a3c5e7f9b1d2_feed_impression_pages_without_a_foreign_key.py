@@ -3,7 +3,7 @@ deletes an account's pages instead (as ``ON DELETE CASCADE`` did).
 
 The page's impression row is the feed's one write, on every page. A foreign key checks the
 account on each insert (PostgreSQL: a query of its own with a ``FOR KEY SHARE`` lock on the
-account's row, which writes that row's lock to the WAL), about 50 us of the database's CPU a
+account's row, which writes that row's lock to the WAL), 35-50 us of the database's CPU a
 page, a sixth of it (BENCHMARKS.md, 2026-12-07, fifth part). The pages are a log: a page is
 written only after its plan read found the account active (``app.services.feed``), and an
 account's deletion is rare, so the delete carries the cost instead of every page. On SQLite, a
