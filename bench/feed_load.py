@@ -47,7 +47,9 @@ Each measured run follows a short one (``--warmup`` seconds, by an eighth of the
 are not measured): a new worker's first feed pages take 200-350 ms (the model, the card
 cache), and wrk's latency figures after such a start came out far above every request's
 own time (its p99 at 190 ms where the server's own p99 was 4 ms and a plain Python client
-measured 4.7 ms: BENCHMARKS.md, 2026-12-06).
+measured 4.7 ms: BENCHMARKS.md, 2026-12-06). The warm-up's people are scrolled past their
+plans on a fast machine, so it waits a second after the feed's warm-up for the servers to
+finish the plans they were making on the request (BENCHMARKS.md, 2026-12-07, fifth part).
 
 The feed's impressions are counted by a thread of each server every
 ``ZC_FEED_IMPRESSION_COUNT_SECONDS``: what was served in the last interval before a run ended
@@ -91,6 +93,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = "redis://127.0.0.1:6379/12"
+WARMUP_SETTLE_SECONDS = 1.0
 sys.path.insert(0, str(ROOT))
 
 LUA = """
@@ -430,6 +433,12 @@ def main() -> int:
                         _wrk(base, script, args, args.warmup, sessions)
                         if name == "feed":
                             _analyze()
+                            # The warm-up's people are scrolled more than twice on a fast
+                            # machine, so their plans are made on the request, and the last
+                            # of those (100-200 ms each) ran on into the measured round:
+                            # the 1-5 plans "in the measured feed rounds" of BENCHMARKS.md,
+                            # 2026-12-07, fifth part. Let the servers finish them first.
+                            time.sleep(WARMUP_SETTLE_SECONDS)
                     # Each round scrolls people of its own: a plan serves ten pages, and
                     # people scrolled past theirs would be planned on the request.
                     people_now = measured[n::args.rounds] if pages > 1 else measured
