@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from flask import Flask
+from flask import Flask, current_app
 
 from app.config import Settings
+
+_EAGER = "zhongcao.jobs_eager"
+
+
+def runs_eagerly() -> bool:
+    """Whether the current app's jobs run in-process at once (no broker), as ``init_celery``
+    decided it: read on every feed page, where Celery's own settings lookup cost more than the
+    page's other checks."""
+    return current_app.extensions[_EAGER]  # type: ignore[no-any-return]
 
 
 def _cron(expr: str) -> crontab:
@@ -47,6 +56,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
     from app import tasks  # noqa: F401  (registers the tasks)
 
     app.extensions["celery"] = celery
+    app.extensions[_EAGER] = broker is None
     return celery
 
 

@@ -72,6 +72,7 @@ from app.extensions import db
 from app.feed import pipeline, reasons
 from app.feed.query import FeedQuery, FeedResult, SourceReport
 from app.feed.readers import SqlReader
+from app.jobs import runs_eagerly
 from app.models import (
     FeedEpoch,
     FeedImpressionPage,
@@ -324,16 +325,6 @@ def _published_model_id() -> str | None:
         model_id = None
     _MODEL_ID.update(id=model_id, until=now + _MODEL_ID_SECONDS)
     return model_id
-
-
-def _eager() -> bool:
-    """Whether jobs run in this process at once (no broker: ``app.jobs``). Read once per app:
-    Celery's settings lookup cost more than the rest of the page's checks."""
-    cache = current_app.extensions.setdefault(_CACHE_KEY, {})
-    eager = cache.get("eager")
-    if eager is None:
-        eager = cache["eager"] = bool(current_app.extensions["celery"].conf.task_always_eager)
-    return eager  # type: ignore[no-any-return]
 
 
 def _queue_refresh(user_id: int) -> None:
@@ -1063,7 +1054,7 @@ def _guess(viewer_id: int, state: dict[str, Any], limit: int, now: datetime, on:
     if epoch is None:
         return None
     too_old, soon = _stale(held.built_at, held.model_id, now)
-    if too_old or (soon and _eager()):
+    if too_old or (soon and runs_eagerly()):
         return None
     items = PlanItems.unpack(held.items)
     n = len(items)
@@ -1191,7 +1182,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
                     row = None
                 else:
                     too_old, soon = _stale(row.built_at, row.model_id, now)
-                    if too_old or (soon and _eager()):
+                    if too_old or (soon and runs_eagerly()):
                         row, soon = None, False
                 if row is not None:
                     items = row.items
@@ -1232,7 +1223,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
             if page:
                 _served_from(viewer_id, planned_at)
             short = remaining - len(page) < 2 * limit
-            if not planned_now and not _eager() and (soon or short):
+            if not planned_now and not runs_eagerly() and (soon or short):
                 _queue_refresh(viewer_id)
     finally:
         _release(on)

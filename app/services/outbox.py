@@ -13,6 +13,7 @@ from flask import current_app
 
 from app.db import on_commit, on_rollback
 from app.extensions import db
+from app.jobs import runs_eagerly
 from app.models import SearchOutbox
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def mark_stale(entity_type: str, entity_id: int) -> None:
 def _kick() -> None:
     db.session.info.pop(_KICKED, None)
     try:
-        if current_app.extensions["celery"].conf.task_always_eager:
+        if runs_eagerly():
             # In-process: run the drain directly, in a fresh app context (so a fresh session:
             # the committing one can't emit SQL here). Celery's eager path keeps process-wide
             # state that is not thread-safe, and requests run in threads.

@@ -248,7 +248,7 @@ def test_with_a_worker_an_old_plan_is_served_and_made_again_in_the_worker(
     db.session.commit()
     with celery_worker(settings, BROKER) as broker:
         sent = []
-        monkeypatch.setattr(feed, "_eager", lambda: False)
+        monkeypatch.setattr(feed, "runs_eagerly", lambda: False)
         monkeypatch.setattr(feed, "_send_refresh", lambda uid: sent.append(
             broker.send_task("app.tasks.refresh_feed_plan", args=[uid])))
         page = _get(client, viewer, limit=4, cursor=first["next_cursor"])
@@ -286,7 +286,7 @@ def test_a_broker_that_is_down_leaves_the_old_plan_serving(client, settings, mon
     def down(_user_id):
         raise ConnectionError("broker at redis://127.0.0.1:6399 refused the connection")
 
-    monkeypatch.setattr(feed, "_eager", lambda: False)
+    monkeypatch.setattr(feed, "runs_eagerly", lambda: False)
     monkeypatch.setattr(feed, "_send_refresh", down)
     page = _get(client, viewer, limit=4, cursor=first["next_cursor"])
     assert page["planned_now"] is False and len(page["items"]) == 4
