@@ -57,11 +57,13 @@ is counted after it. The report says how many pages were left and how long count
 takes, the part of the feed's cost outside the measured window.
 
 On a machine whose speed drifts (shared VMs), ``--rounds N`` runs the endpoints in turn N
-times, each round with people of its own, and reports each round's ratio to the trivial
-endpoints and their median; the servers then count every second (unless
-``ZC_FEED_IMPRESSION_COUNT_SECONDS`` says otherwise), so that little of the feed's counting
-lands in the other endpoints' rounds. Each row also gives the CPU per request of the
-server's processes (gunicorn's and PostgreSQL's, from /proc) beside wrk's own::
+times (``/health``, the feed, ``/auth/me``), each round with people of its own, then
+``/health`` once more, and reports each feed round's ratio to the ``/health`` rounds just
+before and after it (and to its round's ``/auth/me``) and their median; the servers then
+count every second (unless ``ZC_FEED_IMPRESSION_COUNT_SECONDS`` says otherwise), so that
+little of the feed's counting lands in the other endpoints' rounds. Each row also gives
+the CPU per request of the server's processes (gunicorn's and PostgreSQL's, from /proc)
+beside wrk's own, and the feed's is given round by round too::
 
     ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 4 \\
         --rounds 3
@@ -343,6 +345,22 @@ def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
                           for group in runs[0]["server_us"]}}
 
 
+HEALTH = "health (no database)"
+AUTH_ME = "auth/me (token + 1 read)"
+
+
+def _bracketed(feed: list[float], health: list[float]) -> list[float]:
+    """Each feed round's throughput in percent of the mean of the /health rounds just before
+    and just after it (``health`` has one round more, the closing one). A shared VM's speed
+    drifts by a fifth within seconds (BENCHMARKS.md, 2026-12-07, sixth part): a round
+    compared with one /health round only takes in the drift between the two, and one
+    compared with both sides of it cancels the part of the drift that is steady."""
+    if len(health) != len(feed) + 1:
+        raise ValueError("the feed's rounds need a /health round on each side")
+    return [f / ((before + after) / 2) * 100
+            for f, before, after in zip(feed, health, health[1:], strict=False)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=30,
@@ -401,6 +419,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     started = datetime.now(UTC)
     windows: list[tuple[datetime, datetime]] = []     # the measured feed rounds
+    closing: dict[str, Any] = {}     # the last /health round (several rounds)
     try:
         for _ in range(100):
             try:
@@ -418,9 +437,12 @@ def main() -> int:
         # BENCHMARKS.md, 2026-12-07).
         spare = max(1, len(tokens) // 8) if args.warmup and len(tokens) > 1 else 0
         warm_tokens, measured = tokens[len(tokens) - spare:], tokens[:len(tokens) - spare]
-        endpoints = (("health (no database)", "/api/v1/health?x=1", 1),
-                     ("auth/me (token + 1 read)", "/api/v1/auth/me?x=1", 1),
-                     ("feed", f"/api/v1/feed?limit={args.limit}", args.pages))
+        # Each round runs the feed right after /health, and with several rounds a last
+        # /health round closes the run: each feed round is compared with the /health rounds
+        # just before and just after it (``_bracketed``).
+        endpoints = ((HEALTH, "/api/v1/health?x=1", 1),
+                     ("feed", f"/api/v1/feed?limit={args.limit}", args.pages),
+                     (AUTH_ME, "/api/v1/auth/me?x=1", 1))
         with tempfile.TemporaryDirectory() as tmp:
             for n in range(args.rounds):
                 for name, path, pages in endpoints:
@@ -451,6 +473,12 @@ def main() -> int:
                         _wrk(base, script, args, sessions=sessions))
                     if name == "feed":
                         windows.append((began, datetime.now(UTC)))
+            if args.rounds > 1:
+                script = Path(tmp) / "closing.lua"
+                script.write_text(LUA % {"tokens": ",".join(f'"{t}"' for t in measured),
+                                         "pages": 1, "path": endpoints[0][1],
+                                         "threads": args.threads, "start": 0})
+                closing = _wrk(base, script, args, sessions=sessions)
     finally:
         for proc in (server, worker):
             if proc is not None:
@@ -481,19 +509,28 @@ def main() -> int:
         lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
                      f"{r['p99']:.2f} | {r['non200']} | {r['socket_errors']} | "
                      f"{r['wrk_us']:.0f} | {server_cpu or '-'} |")
-    for name in ("health (no database)", "auth/me (token + 1 read)"):
+    for name in (HEALTH, AUTH_ME):
         line = (f"\nfeed / {name}: {feed['rps'] / results[name]['rps'] * 100:.0f}% "
                 "of its throughput")
         if args.rounds > 1:
-            each = [f["rps"] / c["rps"] * 100
-                    for f, c in zip(rounds["feed"], rounds[name], strict=True)]
-            line += (f" (round by round: {', '.join(f'{r:.0f}%' for r in each)}; "
+            if name == HEALTH:
+                each = _bracketed([r["rps"] for r in rounds["feed"]],
+                                  [r["rps"] for r in rounds[name]] + [closing["rps"]])
+                how = "round by round, against the /health rounds before and after it"
+            else:
+                each = [f["rps"] / c["rps"] * 100
+                        for f, c in zip(rounds["feed"], rounds[name], strict=True)]
+                how = "round by round"
+            line += (f" ({how}: {', '.join(f'{r:.0f}%' for r in each)}; "
                      f"median {statistics.median(each):.0f}%)")
         lines.append(line)
     if args.rounds > 1:
         lines.append("\nreq/s round by round: " + "; ".join(
             f"{name.split(' ')[0]} " + ", ".join(f"{r['rps']:.0f}" for r in runs)
-            for name, runs in rounds.items()))
+            for name, runs in rounds.items()) + f"; closing health {closing['rps']:.0f}")
+        lines.append("\nfeed CPU µs/req round by round: " + ", ".join(
+            " + ".join(f"{group} {us:.0f}" for group, us in r["server_us"].items() if us >= 0.5)
+            + f" + wrk {r['wrk_us']:.0f}" for r in rounds["feed"]))
     each = f", {counting / left * 1e6:.0f} µs a page" if left else ""
     lines.append(f"\npages left uncounted when the run ended: {left} (counting them took "
                  f"{counting:.2f} s of one core{each}; servers count every "
