@@ -149,7 +149,14 @@ def page_engine(app: Flask) -> Engine:
     an array of one or two ids cheaper than the plan it would keep, and planning it cost
     twice running it (650 against 310 us of the server's CPU a read, BENCHMARKS.md). The
     setting is per session; on the app's main pool it would apply to every statement of the
-    app, hence a pool of its own."""
+    app, hence a pool of its own.
+
+    Its connections also plan without sequential scans (``enable_seqscan = off``): each
+    statement's plan is made once per connection and kept, and every read a page makes is by
+    key. A plan made while a table was small kept scanning it whole as it grew: on a fresh
+    database the impression log is empty, and each page then read every page logged since
+    (the person's pages are what it wants), until the next ANALYZE had the plan made again
+    (BENCHMARKS.md, 2026-12-07, sixth part)."""
     from app.extensions import db
 
     pages: Engine | None = app.extensions.get(_PAGE_ENGINE)
@@ -166,7 +173,8 @@ def page_engine(app: Flask) -> Engine:
         if pages is None:
             given = engine.url.query.get("options")
             options = " ".join(o for o in (given if isinstance(given, str) else None,
-                                           "-c plan_cache_mode=force_generic_plan") if o)
+                                           "-c plan_cache_mode=force_generic_plan",
+                                           "-c enable_seqscan=off") if o)
             engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
             pages = create_engine(engine.url, **engine_options, isolation_level="AUTOCOMMIT",
                                   pool_size=PAGE_POOL_SIZE, max_overflow=PAGE_POOL_OVERFLOW,

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from app import schema
 from app.extensions import db
@@ -370,22 +370,52 @@ def test_a_page_gives_its_connection_back_as_the_pool_lent_it(client, monkeypatc
         assert pages is db.engine            # SQLite: the pages use the app's own pool
         return
 
-    def settings(own) -> tuple[bool, str, str]:
+    def settings(own) -> tuple[bool, str, str, str]:
         cursor = own.cursor()
         cursor.execute("SELECT current_setting('synchronous_commit'), "
-                       "current_setting('plan_cache_mode')")
-        durability, plans = cursor.fetchone()
+                       "current_setting('plan_cache_mode'), current_setting('enable_seqscan')")
+        durability, plans, scans = cursor.fetchone()
         cursor.close()
         own.rollback()
-        return own.driver_connection.autocommit, durability, plans
+        return own.driver_connection.autocommit, durability, plans, scans
 
     assert pages.pool is not db.engine.pool
     kept = schema.kept_page_connections(current_app)      # for the next page
-    for engine, expected, also in ((db.engine, (False, "on", "auto"), []),
-                                   (pages, (True, "on", "force_generic_plan"), kept)):
+    for engine, expected, also in ((db.engine, (False, "on", "auto", "on"), []),
+                                   (pages, (True, "on", "force_generic_plan", "off"), kept)):
         idle = [engine.raw_connection() for _ in range(engine.pool.checkedin())]
         try:
             assert idle + also and all(settings(own) == expected for own in idle + also)
         finally:
             for own in idle:
                 own.close()
+
+
+def test_a_page_connection_keeps_index_plans_made_while_the_impression_log_was_empty():
+    """A page connection makes each page statement's plan once and keeps it (generic plans):
+    one made on a fresh database, the impression log still empty, must still read a person's
+    pages by the index once the log has grown, not scan the whole log on every page."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("prepared generic plans are PostgreSQL's")
+    assert db.session.scalar(select(func.count()).select_from(FeedImpressionPage)) == 0
+    db.session.rollback()
+    with db.engine.connect() as conn:      # a fresh database as autovacuum first sees it
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    plans = {}
+    proxy, engine = schema.lend_page_connection(current_app)
+    try:
+        cursor = proxy.driver_connection.cursor()
+        for name in ("plan", "plan_page", "cards_any", "liked"):
+            sql, names = feed._raw(engine.dialect, name).numbered
+            cursor.execute(f"PREPARE zc_test_{name} AS {sql}")
+            nulls = ", ".join(["NULL"] * len(names))
+            cursor.execute(f"EXPLAIN (COSTS OFF) EXECUTE zc_test_{name}({nulls})")
+            plans[name] = "\n".join(line for (line,) in cursor.fetchall())
+            cursor.execute(f"DEALLOCATE zc_test_{name}")
+        cursor.close()
+    finally:
+        schema.give_back_page_connection(current_app, proxy)
+    assert {name: plan for name, plan in plans.items() if "Seq Scan" in plan} == {}
+    assert all("ix_feed_impression_page_user_id_at" in plans[name]
+               for name in ("plan", "plan_page"))
