@@ -257,7 +257,9 @@ def _analyze() -> None:
     whole on every page (its cost estimated at nothing) until autovacuum's next visit, up to
     ``autovacuum_naptime`` (a minute) later: most of a run's first round, slower by a quarter
     (BENCHMARKS.md, 2026-12-06, night). Run after the feed's warm-up, which gives the tables
-    rows to count."""
+    rows to count. The page's statements no longer depend on it (their connections plan
+    without sequential scans since 2026-12-07, sixth part); the counter's, on the app's main
+    pool, still do."""
     from sqlalchemy import text
 
     from app import create_app
