@@ -65,8 +65,8 @@ little of the feed's counting lands in the other endpoints' rounds. Each row als
 the CPU per request of the server's processes (gunicorn's and PostgreSQL's, from /proc)
 beside wrk's own, and the feed's is given round by round too::
 
-    ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 4 \\
-        --rounds 3
+    ZC_INSTANCE_PATH=/tmp/zc_big_sqlite .venv/bin/python bench/feed_load.py --duration 3 \\
+        --rounds 5
 
 Rate limits are lifted for the run (ZC_RATE_LIMIT_DEFAULT): every request comes from one
 address. Needs ``wrk`` (``apt-get install -y wrk``).
@@ -354,7 +354,7 @@ AUTH_ME = "auth/me (token + 1 read)"
 def _bracketed(feed: list[float], health: list[float]) -> list[float]:
     """Each feed round's throughput in percent of the mean of the /health rounds just before
     and just after it (``health`` has one round more, the closing one). A shared VM's speed
-    drifts by a fifth within seconds (BENCHMARKS.md, 2026-12-07, sixth part): a round
+    drifts by a sixth within seconds (BENCHMARKS.md, 2026-12-07, sixth part): a round
     compared with one /health round only takes in the drift between the two, and one
     compared with both sides of it cancels the part of the drift that is steady."""
     if len(health) != len(feed) + 1:
