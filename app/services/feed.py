@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -893,23 +893,17 @@ def _window(queue: list[PlanItem], cards: dict[int, Card], limit: int,
     return page
 
 
-def _take(items: Sequence[PlanItem], positions: list[int]) -> list[PlanItem]:
-    if isinstance(items, PlanItems):
-        return items.take(positions)
-    return [items[i] for i in positions]
-
-
-def _page_of(items: Sequence[PlanItem], left: list[int], viewer_id: int | None,
+def _page_of(items: PlanItems, left: list[int], viewer_id: int | None,
              epoch: int | None, limit: int, removed: dict[str, int], on: _On | None
              ) -> list[tuple[PlanItem, Card]]:
     """The next page of ``items`` from the positions ``left``: its cards read (or cached),
     the notes gone since planning passed over (counted in ``removed``)."""
-    window = _take(items, left[:limit + 10])
+    window = items.take(left[:limit + 10])
     liked = {it[0] for it in window if it[7]}
     cards = _cards([it[0] for it in window], viewer_id, epoch, liked, on)
     page = _window(window, cards, limit, removed)
     if len(page) < limit and len(left) > len(window):   # many went away since planning
-        rest = _take(items, left[len(window):])
+        rest = items.take(left[len(window):])
         liked.update(it[0] for it in rest if it[7])
         cards.update(_cards([it[0] for it in rest], viewer_id, epoch, liked, on))
         removed.pop("unavailable_now", None)
@@ -925,7 +919,7 @@ def _reason(code: str, params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
 
 
 def _visitor_plan(limit: int, served: set[int]
-                  ) -> tuple[list[PlanItem], dict[str, Any], str | None, datetime]:
+                  ) -> tuple[PlanItems, dict[str, Any], str | None, datetime]:
     """The explore plan, shared by every visitor of this process for ``feed_cache_seconds``;
     a visitor who scrolled past it gets a plan of their own (without what they were served)."""
     settings = get_settings()
@@ -940,15 +934,16 @@ def _visitor_plan(limit: int, served: set[int]
     else:
         result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
                               pages=settings.feed_plan_pages)
-        value = (_plan_items(result), _plan_report(result), result.model_id, utcnow())
+        value = (PlanItems(_plan_items(result)), _plan_report(result), result.model_id,
+                 utcnow())
         if ttl > 0:
             with _LOCK:
                 cache[key] = (now + ttl, value)
-    if sum(it[0] not in served for it in value[0]) >= limit or not served:
+    if sum(note_id not in served for note_id in value[0].ids) >= limit or not served:
         return value
     result = run_pipeline(None, limit, request_id=uuid.uuid4().hex,
                           served=frozenset(served), pages=settings.feed_plan_pages)
-    return _plan_items(result), _plan_report(result), result.model_id, utcnow()
+    return PlanItems(_plan_items(result)), _plan_report(result), result.model_id, utcnow()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -1123,7 +1118,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     began = now if "t" not in state else \
         datetime.fromtimestamp(state["t"], UTC) - _SCROLL_MARGIN
     planned_now = False
-    items: Sequence[PlanItem]
+    items: PlanItems
     left: list[int]         # the positions in ``items`` still to serve
     page: list[tuple[PlanItem, Card]]
     scroll: dict[str, Any] = {}    # the next cursor's part for the next page's guess
@@ -1137,7 +1132,7 @@ def build_feed(viewer_id: int | None, cursor: str | None = None,
     try:
         if viewer_id is None:
             items, report, model_id, planned_at = _visitor_plan(limit, served)
-            left = [i for i, it in enumerate(items) if it[0] not in served]
+            left = [i for i, note_id in enumerate(items.ids) if note_id not in served]
             epoch = db.session.connection().execute(_sql()["epoch"]).scalar()
             removed = dict(report.get("removed", {}))
             page = _page_of(items, left, viewer_id, epoch, limit, removed, None)
